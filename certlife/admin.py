@@ -1,0 +1,53 @@
+from django.contrib import admin
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
+
+from certlife.encryption import EncryptedTextField
+from certlife.models import AuditEvent, ServiceHeartbeat
+
+
+class SecretsHiddenAdmin(admin.ModelAdmin):
+    """Base admin for models with encrypted fields: those never reach a form or list."""
+
+    def secret_field_names(self):
+        return [f.name for f in self.model._meta.fields if isinstance(f, EncryptedTextField)]
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), *self.secret_field_names()]
+
+    def get_fields(self, request, obj=None):
+        hidden = set(self.secret_field_names())
+        return [name for name in super().get_fields(request, obj) if name not in hidden]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "actor_name", "action", "target_label", "source", "outcome"]
+    list_filter = ["outcome", "action"]
+    search_fields = ["actor_name", "action", "target_label", "source"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceHeartbeat)
+class ServiceHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["source", "last_seen"]
+
+
+# DRF's token admin lists token keys; replace it with one that never shows them.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class HiddenTokenAdmin(TokenAdmin):
+    list_display = ["user", "created"]
+    fields = ["user"]
+    search_fields = ["user__username"]

@@ -1,0 +1,28 @@
+"""The Celery app. Periodic jobs are declared here, in one place."""
+
+import os
+
+from celery import Celery
+from celery.signals import beat_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certlife.settings")
+
+app = Celery("certlife")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+HEARTBEAT_INTERVAL_SECONDS = 60
+
+app.conf.beat_schedule = {
+    "scheduler-heartbeat": {
+        "task": "certlife.tasks.record_heartbeat",
+        "schedule": HEARTBEAT_INTERVAL_SECONDS,
+        "args": ("scheduler",),
+    },
+}
+
+
+@beat_init.connect
+def send_first_heartbeat(sender=None, **kwargs):
+    """Beat's first interval would leave the dashboard warning for a minute after start."""
+    app.send_task("certlife.tasks.record_heartbeat", args=("scheduler",))

@@ -1,0 +1,68 @@
+import pytest
+
+from tests.factories import make_repository_certificate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def repository():
+    return {
+        "expired": make_repository_certificate(["old.example.com"], days_left=-2),
+        "soon": make_repository_certificate(
+            ["soon.example.com", "www.soon.example.com"], days_left=5
+        ),
+        "fortnight": make_repository_certificate(["mid.example.com"], days_left=12),
+        "month": make_repository_certificate(["month.example.org"], days_left=25),
+        "later": make_repository_certificate(["later.example.org"], days_left=80),
+        "revoked": make_repository_certificate(
+            ["gone.example.com"], days_left=50, status="revoked"
+        ),
+    }
+
+
+def test_dashboard_counts_by_status_and_days_to_expiry(client, operator, repository):
+    client.force_login(operator)
+    counts = client.get("/").context["counts"]
+    assert counts["total"] == 6
+    assert {value: count for _, value, count in counts["by_status"]} == {"active": 5, "revoked": 1}
+    assert {value: count for _, value, count in counts["by_expiry"]} == {
+        "expired": 1,
+        "7": 1,
+        "15": 1,
+        "30": 1,
+        "later": 1,
+    }
+
+
+def test_dashboard_warns_when_background_work_is_not_running(client, operator):
+    from django.utils import timezone
+
+    from certlife.tasks import record_heartbeat
+
+    client.force_login(operator)
+    assert "Background work is not running" in client.get("/").content.decode()
+    record_heartbeat("scheduler")
+    assert "Background work is not running" not in client.get("/").content.decode()
+    from certlife.models import ServiceHeartbeat
+
+    ServiceHeartbeat.objects.update(last_seen=timezone.now() - timezone.timedelta(minutes=10))
+    assert "last seen 10" in client.get("/").content.decode()
+
+
+def test_repository_list_shows_details_and_filters(client, auditor, repository):
+    client.force_login(auditor)
+    page = client.get("/certificates/").content.decode()
+    soon = repository["soon"].current_version
+    for expected in ("soon.example.com", "www.soon.example.com", soon.serial_number, "EC P-256"):
+        assert expected in page
+    assert "Test Issuer R1" in page
+
+    def names(**params):
+        return {c.common_name for c in client.get("/certificates/", params).context["object_list"]}
+
+    assert names(status="revoked") == {"gone.example.com"}
+    assert names(expiry="7") == {"soon.example.com"}
+    assert names(q="www.soon") == {"soon.example.com"}
+    assert names(q="example.org") == {"month.example.org", "later.example.org"}
+    assert len(names(status="bogus")) == 6  # an unknown filter value narrows nothing

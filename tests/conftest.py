@@ -1,0 +1,62 @@
+"""Shared fixtures: one named user per role, API clients, and the real-services harness."""
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from certlife.roles import ADMINISTRATOR, AUDITOR, OPERATOR
+
+PASSWORD = "Correct-Horse-7-battery"
+
+
+def _user_with_role(django_user_model, username: str, role: str):
+    user = django_user_model.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        is_staff=role == ADMINISTRATOR,
+    )
+    user.groups.add(Group.objects.get(name=role))
+    user.raw_password = PASSWORD
+    return user
+
+
+@pytest.fixture
+def administrator(db, django_user_model):
+    return _user_with_role(django_user_model, "alice-admin", ADMINISTRATOR)
+
+
+@pytest.fixture
+def operator(db, django_user_model):
+    return _user_with_role(django_user_model, "oscar-operator", OPERATOR)
+
+
+@pytest.fixture
+def auditor(db, django_user_model):
+    return _user_with_role(django_user_model, "audrey-auditor", AUDITOR)
+
+
+@pytest.fixture
+def no_role_user(db, django_user_model):
+    user = django_user_model.objects.create_user(username="nobody", password=PASSWORD)
+    user.raw_password = PASSWORD
+    return user
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated by that user's token."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

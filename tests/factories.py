@@ -1,0 +1,63 @@
+"""Real certificates and keys for tests, made with `cryptography`."""
+
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from acme_orders.certificate_files import describe_certificate
+from acme_orders.models import Certificate, CertificateVersion
+
+
+def make_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def make_certificate_pem(domains: list[str], key_pem: str, *, days_left: float) -> str:
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    now = datetime.now(UTC)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Issuer R1")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + timedelta(days=days_left - 90))
+        .not_valid_after(now + timedelta(days=days_left))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), False)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def make_repository_certificate(
+    domains: list[str], *, days_left: float = 60, status: str = "active", key_pem: str = ""
+) -> Certificate:
+    """A certificate saved in the repository with one version."""
+    key_pem = key_pem or make_key_pem()
+    certificate_pem = make_certificate_pem(domains, key_pem, days_left=days_left)
+    facts = describe_certificate(certificate_pem)
+    certificate = Certificate.objects.create(
+        common_name=facts.common_name, domains=facts.domains, status=status
+    )
+    version = CertificateVersion.objects.create(
+        certificate=certificate,
+        serial_number=facts.serial_number,
+        issuer=facts.issuer,
+        key_type=facts.key_type,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        certificate_pem=certificate_pem,
+        private_key_pem=key_pem,
+        created_by_name="test",
+    )
+    certificate.current_version = version
+    certificate.save(update_fields=["current_version"])
+    return certificate
