@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from certlife.roles import ADMINISTRATOR, AUDITOR, OPERATOR
+from tests.harness.fixtures import *  # noqa: F403  (Pebble, BIND9, sshd, Celery, browser)
 
 PASSWORD = "Correct-Horse-7-battery"
 

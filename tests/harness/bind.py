@@ -1,0 +1,146 @@
+"""BIND9 serving the test zones and taking TSIG-signed RFC 2136 updates."""
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+
+from .process import ServiceProcess, free_port, require_binary
+
+NAMED = "/usr/sbin/named"
+ZONES = ("example.com", "example.net")
+TSIG_KEY_NAME = "certlife-test-key"
+TSIG_ALGORITHM = "hmac-sha256"
+TIMEOUT = 5.0
+
+ZONE_TEMPLATE = """\
+$TTL 60
+@    IN SOA ns1.{zone}. hostmaster.{zone}. 1 60 60 600 60
+@    IN NS  ns1.{zone}.
+ns1  IN A   127.0.0.1
+@    IN A   127.0.0.1
+*    IN A   127.0.0.1
+"""
+
+
+class DnsUpdateError(Exception):
+    pass
+
+
+@dataclass
+class BindDns:
+    host: str
+    port: int
+    tsig_secret: str
+    zones: tuple[str, ...] = ZONES
+    tsig_key_name: str = TSIG_KEY_NAME
+    tsig_algorithm: str = TSIG_ALGORITHM
+    process: ServiceProcess | None = field(default=None, repr=False)
+
+    def zone_of(self, name: str) -> str:
+        fqdn = dns.name.from_text(name)
+        matches = [zone for zone in self.zones if fqdn.is_subdomain(dns.name.from_text(zone))]
+        if not matches:
+            raise ValueError(f"{name} is in none of the zones {self.zones}")
+        return max(matches, key=len)
+
+    def new_update(self, zone: str, key_name=None, secret=None) -> dns.update.UpdateMessage:
+        """An update for `zone` signed with the harness key (or the key given)."""
+        keyring = dns.tsigkeyring.from_text(
+            {key_name or self.tsig_key_name: secret or self.tsig_secret}
+        )
+        return dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=dns.tsig.HMAC_SHA256)
+
+    def send(self, message: dns.message.Message) -> int:
+        """Send an update or query over TCP and return the answer's rcode."""
+        return dns.query.tcp(message, self.host, port=self.port, timeout=TIMEOUT).rcode()
+
+    def _update(self, name: str, change):
+        zone = self.zone_of(name)
+        update = self.new_update(zone)
+        change(update, dns.name.from_text(name))
+        rcode = self.send(update)
+        if rcode != dns.rcode.NOERROR:
+            raise DnsUpdateError(f"update of {name} in {zone} answered {dns.rcode.to_text(rcode)}")
+
+    def add_record(self, name: str, rtype: str, value: str, ttl: int = 60):
+        self._update(name, lambda update, fqdn: update.add(fqdn, ttl, rtype, value))
+
+    def add_txt(self, name: str, value: str, ttl: int = 60):
+        self.add_record(name, "TXT", f'"{value}"', ttl)
+
+    def delete_txt(self, name: str, value: str | None = None):
+        if value is None:
+            self._update(name, lambda update, fqdn: update.delete(fqdn, "TXT"))
+        else:
+            self._update(name, lambda update, fqdn: update.delete(fqdn, "TXT", f'"{value}"'))
+
+    def query(self, name: str, rtype: str, timeout: float = TIMEOUT) -> list[str]:
+        """The records BIND answers for name/rtype; TXT values without their quotes."""
+        query = dns.message.make_query(name, rtype)
+        answer = dns.query.udp(query, self.host, port=self.port, timeout=timeout)
+        if answer.flags & dns.flags.TC:
+            answer = dns.query.tcp(query, self.host, port=self.port, timeout=timeout)
+        wanted = dns.rdatatype.from_text(rtype)
+        values = []
+        for rrset in answer.answer:
+            if rrset.rdtype != wanted:
+                continue
+            for rdata in rrset:
+                if wanted == dns.rdatatype.TXT:
+                    values.append(b"".join(rdata.strings).decode())
+                else:
+                    values.append(rdata.to_text())
+        return values
+
+
+def start_bind(workdir: Path) -> BindDns:
+    require_binary(NAMED, "bind9")
+    workdir = Path(workdir)
+    port = free_port(udp_too=True)
+    secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    zone_blocks = []
+    for zone in ZONES:
+        (workdir / f"{zone}.zone").write_text(ZONE_TEMPLATE.format(zone=zone))
+        zone_blocks.append(
+            f'zone "{zone}" {{\n'
+            f'    type primary;\n    file "{workdir}/{zone}.zone";\n'
+            f"    update-policy {{\n"
+            f"        grant {TSIG_KEY_NAME} zonesub TXT;\n"
+            f"        grant {TSIG_KEY_NAME} zonesub CNAME;\n"
+            f"        grant {TSIG_KEY_NAME} zonesub CAA;\n"
+            f"    }};\n}};\n"
+        )
+    conf = workdir / "named.conf"
+    conf.write_text(
+        f'key "{TSIG_KEY_NAME}" {{ algorithm {TSIG_ALGORITHM}; secret "{secret}"; }};\n'
+        "options {\n"
+        f'    directory "{workdir}";\n'
+        f'    pid-file "{workdir}/named.pid";\n'
+        f'    session-keyfile "{workdir}/session.key";\n'
+        f'    managed-keys-directory "{workdir}";\n'
+        f"    listen-on port {port} {{ 127.0.0.1; }};\n"
+        "    listen-on-v6 { none; };\n"
+        "    recursion no;\n"
+        "    dnssec-validation no;\n"
+        "    notify no;\n"
+        "};\n"
+        "controls { };\n" + "".join(zone_blocks)
+    )
+    bind = BindDns(host="127.0.0.1", port=port, tsig_secret=secret)
+    # -n 1: one worker thread is plenty for tests on a small machine.
+    bind.process = ServiceProcess(
+        "named", [NAMED, "-g", "-n", "1", "-c", str(conf)], workdir / "named.log"
+    ).start()
+    bind.process.wait_ready(lambda: all(bind.query(zone, "SOA", timeout=0.5) for zone in ZONES))
+    return bind

@@ -1,0 +1,109 @@
+"""Pebble, the test ACME CA, resolving names through the harness BIND."""
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from .http01 import Http01TokenServer
+from .process import ServiceProcess, free_ports, require_binary
+from .tls import write_server_certificate
+
+PEBBLE = "/usr/bin/pebble"
+
+
+@dataclass
+class Pebble:
+    directory_url: str
+    management_url: str
+    ca_bundle: str
+    http_port: int
+    tls_port: int
+    strict: bool = False
+    eab_mac_keys: dict[str, str] = field(default_factory=dict)
+    process: ServiceProcess | None = field(default=None, repr=False)
+
+    def _management_get(self, path: str) -> requests.Response:
+        response = requests.get(self.management_url + path, verify=self.ca_bundle, timeout=5)
+        response.raise_for_status()
+        return response
+
+    def http01_server(self, tokens=None, web_root=None) -> Http01TokenServer:
+        """A token server on the port Pebble sends its HTTP-01 validations to."""
+        return Http01TokenServer(self.http_port, tokens=tokens, web_root=web_root)
+
+    def root_pem(self) -> str:
+        return self._management_get("/roots/0").text
+
+    def intermediate_pem(self) -> str:
+        return self._management_get("/intermediates/0").text
+
+    def cert_status(self, serial_hex: str) -> dict:
+        """Pebble's view of a certificate, {"Status": "Valid" | "Revoked", ...}; the serial
+        in lowercase hex without leading zeros, as format(serial, "x") writes it."""
+        return self._management_get(f"/cert-status-by-serial/{serial_hex}").json()
+
+
+def start_pebble(
+    workdir: Path,
+    dns_server: str,
+    *,
+    strict: bool = False,
+    nonce_reject: int = 0,
+    authz_reuse: int | None = None,
+    eab_mac_keys: dict[str, str] | None = None,
+    config: dict | None = None,
+    env: dict[str, str] | None = None,
+) -> Pebble:
+    """Start Pebble; `eab_mac_keys` ({kid: base64url key}) turns on required EAB, `config`
+    adds raw Pebble config fields and `env` extra PEBBLE_* variables."""
+    require_binary(PEBBLE, "pebble")
+    workdir = Path(workdir)
+    ca_bundle, cert, key = write_server_certificate(workdir)
+    acme_port, management_port, http_port, tls_port = free_ports(4)
+    pebble_config = {
+        "listenAddress": f"127.0.0.1:{acme_port}",
+        "managementListenAddress": f"127.0.0.1:{management_port}",
+        "certificate": str(cert),
+        "privateKey": str(key),
+        "httpPort": http_port,
+        "tlsPort": tls_port,
+        "ocspResponderURL": "",
+        "externalAccountBindingRequired": bool(eab_mac_keys),
+        **({"externalAccountMACKeys": eab_mac_keys} if eab_mac_keys else {}),
+        **(config or {}),
+    }
+    config_path = workdir / "pebble-config.json"
+    config_path.write_text(json.dumps({"pebble": pebble_config}, indent=2))
+
+    process_env = {
+        **os.environ,
+        "PEBBLE_VA_NOSLEEP": "1",
+        "PEBBLE_WFE_NONCEREJECT": str(nonce_reject),
+        **({"PEBBLE_AUTHZREUSE": str(authz_reuse)} if authz_reuse is not None else {}),
+        **(env or {}),
+    }
+    argv = [PEBBLE, "-config", str(config_path), "-dnsserver", dns_server]
+    if strict:
+        argv.append("-strict")
+
+    pebble = Pebble(
+        directory_url=f"https://127.0.0.1:{acme_port}/dir",
+        management_url=f"https://127.0.0.1:{management_port}",
+        ca_bundle=str(ca_bundle),
+        http_port=http_port,
+        tls_port=tls_port,
+        strict=strict,
+        eab_mac_keys=dict(eab_mac_keys or {}),
+    )
+    pebble.process = ServiceProcess("pebble", argv, workdir / "pebble.log", env=process_env)
+    pebble.process.start()
+
+    def is_ready() -> bool:
+        directory = requests.get(pebble.directory_url, verify=pebble.ca_bundle, timeout=1)
+        return directory.ok and "newAccount" in directory.json() and bool(pebble.root_pem())
+
+    pebble.process.wait_ready(is_ready)
+    return pebble
