@@ -1,0 +1,145 @@
+"""Domain-name rules of certificate requests (spec R1), following Boulder's policy,
+since Pebble enforces none of them: checked before any order exists."""
+
+import ipaddress
+import unicodedata
+
+import idna
+from publicsuffixlist import PublicSuffixList
+
+MAX_NAME_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+MIN_LABELS, MAX_LABELS = 2, 10
+DEFAULT_MAX_NAMES = 100
+LDH = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+# Special-use names that are not in the ICANN suffix list anyway; listed for clear messages.
+RESERVED_SUFFIXES = (
+    "local",
+    "localhost",
+    "internal",
+    "test",
+    "example",
+    "invalid",
+    "onion",
+    "alt",
+    "arpa",
+)
+
+# ICANN section only, unknown TLDs refused: `corp`, `lan`, `home` are not public names.
+_suffixes = PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+class InvalidDomainNames(ValueError):
+    """One message per refused name, each naming the name and the rule."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def to_ascii(name: str) -> str:
+    """Lower-case A-label form; an IDN in Unicode is converted to punycode."""
+    name = name.strip().lower()
+    if name.endswith("."):
+        name = name[:-1]
+    if name.isascii():
+        return name
+    wildcard = name.startswith("*.")
+    base = name[2:] if wildcard else name
+    try:
+        ascii_name = idna.encode(base, uts46=True).decode()
+    except idna.IDNAError as error:
+        raise InvalidDomainNames(
+            [f"{name}: not a valid internationalised name ({error})"]
+        ) from None
+    return f"*.{ascii_name}" if wildcard else ascii_name
+
+
+def _label_problem(label: str) -> str | None:
+    if not label:
+        return "has an empty label"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"has a label longer than {MAX_LABEL_LENGTH} characters"
+    if not set(label) <= LDH:
+        return "may contain only letters, digits and hyphens"
+    if label.startswith("-") or label.endswith("-"):
+        return "has a label that starts or ends with a hyphen"
+    if label[2:4] == "--":
+        if not label.startswith("xn--"):
+            return f"has a label with '--' in positions 3 and 4 that is not punycode ({label})"
+        try:
+            decoded = idna.decode(label)
+        except idna.IDNAError:
+            return f"has an invalid punycode label ({label})"
+        if unicodedata.normalize("NFC", decoded) != decoded:
+            return f"has a punycode label that is not in NFC form ({label})"
+    return None
+
+
+def name_problem(name: str, *, challenge_type: str, allow_ip: bool = False) -> str | None:
+    """Why `name` (already A-label, lower case) cannot be in a certificate, or None."""
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return None if allow_ip else "IP addresses are not allowed; use a DNS name"
+    if name.count("*") > 1:
+        return "may hold at most one wildcard"
+    wildcard = name.startswith("*.")
+    if "*" in name and not wildcard:
+        return "a wildcard must be the whole leftmost label, as in *.example.com"
+    if wildcard and challenge_type != "dns-01":
+        return "a wildcard name needs the DNS-01 challenge"
+    base = name[2:] if wildcard else name
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters"
+    labels = base.split(".")
+    if not MIN_LABELS <= len(labels) <= MAX_LABELS:
+        return f"must have between {MIN_LABELS} and {MAX_LABELS} labels"
+    for label in labels:
+        problem = _label_problem(label)
+        if problem:
+            return problem
+    if base.split(".")[-1] in RESERVED_SUFFIXES or base.endswith(".home.arpa"):
+        return "is a reserved name, not a public DNS name"
+    suffix = _suffixes.publicsuffix(base)
+    if suffix is None:
+        return "does not end in a public suffix (internal or unknown top-level domain)"
+    if suffix == base:
+        return "is a public suffix itself" + (", a wildcard over it is refused" if wildcard else "")
+    return None
+
+
+def normalize_domains(
+    raw_names: list[str],
+    *,
+    challenge_type: str,
+    max_names: int = DEFAULT_MAX_NAMES,
+    allow_ip: bool = False,
+) -> list[str]:
+    """The request's names as the CA will see them: A-labels, lower case, duplicates
+    removed (first one kept, as the common name comes first). Raises InvalidDomainNames."""
+    names, problems = [], []
+    for raw in raw_names:
+        if not raw.strip():
+            continue
+        try:
+            name = to_ascii(raw)
+        except InvalidDomainNames as error:
+            problems.extend(error.messages)
+            continue
+        problem = name_problem(name, challenge_type=challenge_type, allow_ip=allow_ip)
+        if problem:
+            problems.append(f"{raw.strip()}: {problem}")
+        elif name not in names:
+            names.append(name)
+    if problems:
+        raise InvalidDomainNames(problems)
+    if not names:
+        raise InvalidDomainNames(["Enter at least one domain name."])
+    if len(names) > max_names:
+        raise InvalidDomainNames(
+            [f"At most {max_names} names per certificate; {len(names)} given."]
+        )
+    return names
