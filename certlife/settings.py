@@ -180,6 +180,14 @@ REQUESTS_CA_BUNDLE = env.str("REQUESTS_CA_BUNDLE", default="")
 if REQUESTS_CA_BUNDLE and not Path(REQUESTS_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"REQUESTS_CA_BUNDLE: no such file: {REQUESTS_CA_BUNDLE}")
 
+# Our own DNS look-ups (pre-flight checks, propagation): "host:port" of a recursive
+# resolver, or empty for the system's. Authoritative servers are asked on port
+# CERTLIFE_DNS_AUTHORITATIVE_PORT (53; tests point both at a local BIND).
+CERTLIFE_DNS_RESOLVER = env.str("CERTLIFE_DNS_RESOLVER", default="")
+CERTLIFE_DNS_AUTHORITATIVE_PORT = env_int("CERTLIFE_DNS_AUTHORITATIVE_PORT", default=53)
+# The port the CA fetches HTTP-01 tokens from (always 80 in production).
+CERTLIFE_HTTP01_PORT = env_int("CERTLIFE_HTTP01_PORT", default=80)
+
 # Celery: an embedded SQLite broker by default, Redis (or any broker URL) in production.
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
@@ -211,6 +219,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {"ChallengeTypeEnum": "acme_orders.choices.ChallengeType"},
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -8,6 +8,8 @@ from certlife import views
 api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("audit-events/", views.AuditEventListApi.as_view(), name="api-audit-events"),
+    path("", include("accounts.api_urls")),
+    path("", include("dns_providers.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,5 +25,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urlpatterns)),
+    path("manage/accounts/", include("accounts.urls")),
+    path("manage/dns/", include("dns_providers.urls")),
     path("", include("acme_orders.urls")),
 ]

@@ -61,3 +61,17 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def pebble_account(transactional_db, acme_environment, pebble, administrator):
+    """An ACME account registered at the harness Pebble."""
+    from accounts.actions import register_account
+
+    return register_account(
+        actor=administrator,
+        name="Pebble",
+        email="admin@example.com",
+        directory=pebble.directory_url,
+        agree_tos=True,
+    )

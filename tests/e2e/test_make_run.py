@@ -89,6 +89,6 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:  # not listening yet, or still starting up
         return False

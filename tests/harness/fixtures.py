@@ -1,6 +1,7 @@
 """Every harness fixture; tests/conftest.py star-imports this module."""
 
 import json
+import os
 
 import pytest
 
@@ -8,9 +9,12 @@ from .bind import BindDns, start_bind
 from .browser import launch_chromium
 from .celery_worker import CeleryWorker, database_url, run_celery_worker
 from .pebble import Pebble, start_pebble
+from .process import free_port
 from .ssh import SshServer, start_sshd
+from .tls import write_server_certificate
 
 __all__ = [
+    "acme_environment",
     "bind_dns",
     "browser",
     "celery_worker",
@@ -32,12 +36,21 @@ def bind_dns(tmp_path_factory) -> BindDns:
 def pebble_factory(bind_dns, tmp_path_factory):
     """`pebble_factory(**options)` -> Pebble (see start_pebble); one instance per options."""
     started: dict[str, Pebble] = {}
+    # Every instance connects to one HTTP-01 port and serves one TLS CA, so the settings
+    # given to a worker (acme_environment) fit whichever instance a test uses.
+    shared = {
+        "http_port": free_port(),
+        "tls_files": write_server_certificate(tmp_path_factory.mktemp("pebble-tls")),
+    }
 
     def pebble_with(**options) -> Pebble:
         key = json.dumps(options, sort_keys=True)
         if key not in started:
             started[key] = start_pebble(
-                tmp_path_factory.mktemp("pebble"), f"{bind_dns.host}:{bind_dns.port}", **options
+                tmp_path_factory.mktemp("pebble"),
+                f"{bind_dns.host}:{bind_dns.port}",
+                **shared,
+                **options,
             )
         return started[key]
 
@@ -59,7 +72,35 @@ def ssh_server(tmp_path_factory) -> SshServer:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, tmp_path_factory) -> CeleryWorker:
+def acme_environment(pebble, bind_dns):
+    """The environment that points certlife at the harness: names resolve through BIND,
+    HTTP-01 pre-flight checks use Pebble's HTTP-01 port, Pebble's TLS CA is trusted.
+    Set for this process (settings too) and inherited by the Celery worker."""
+    from django.conf import settings
+
+    values = {
+        "CERTLIFE_DNS_RESOLVER": f"{bind_dns.host}:{bind_dns.port}",
+        "CERTLIFE_DNS_AUTHORITATIVE_PORT": str(bind_dns.port),
+        "CERTLIFE_HTTP01_PORT": str(pebble.http_port),
+        "REQUESTS_CA_BUNDLE": pebble.ca_bundle,
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    saved_settings = {name: getattr(settings, name, None) for name in values}
+    os.environ.update(values)
+    for name, value in values.items():
+        setattr(settings, name, int(value) if name.endswith("_PORT") else value)
+    yield values
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for name, value in saved_settings.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, acme_environment, tmp_path_factory) -> CeleryWorker:
     """A worker on its own Redis queue, using the test database; the in-process Celery
     app sends to that queue while the session lasts. Tests using it need
     `@pytest.mark.django_db(transaction=True)` so the worker sees their rows."""

@@ -56,13 +56,18 @@ def start_pebble(
     eab_mac_keys: dict[str, str] | None = None,
     config: dict | None = None,
     env: dict[str, str] | None = None,
+    http_port: int | None = None,
+    tls_files: tuple[Path, Path, Path] | None = None,
 ) -> Pebble:
     """Start Pebble; `eab_mac_keys` ({kid: base64url key}) turns on required EAB, `config`
-    adds raw Pebble config fields and `env` extra PEBBLE_* variables."""
+    adds raw Pebble config fields and `env` extra PEBBLE_* variables. `http_port` (where
+    Pebble connects for HTTP-01) and `tls_files` (ca, cert, key) may be shared between
+    instances, so one worker environment fits them all."""
     require_binary(PEBBLE, "pebble")
     workdir = Path(workdir)
-    ca_bundle, cert, key = write_server_certificate(workdir)
-    acme_port, management_port, http_port, tls_port = free_ports(4)
+    ca_bundle, cert, key = tls_files or write_server_certificate(workdir)
+    acme_port, management_port, tls_port = free_ports(3)
+    http_port = http_port or free_ports(1)[0]
     pebble_config = {
         "listenAddress": f"127.0.0.1:{acme_port}",
         "managementListenAddress": f"127.0.0.1:{management_port}",

@@ -1,0 +1,98 @@
+"""Forms of Manage >> Accounts. They collect input; `accounts.actions` checks it."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from accounts.choices import DirectoryChoice
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea that never renders its value back: a pasted key is not echoed into
+    the page when the form comes back with an error."""
+
+    def format_value(self, value):
+        return None
+
+
+class DirectoryFormMixin(forms.Form):
+    directory_choice = forms.ChoiceField(
+        label="Directory", choices=DirectoryChoice.choices, initial=DirectoryChoice.PRODUCTION
+    )
+    custom_directory_url = forms.CharField(
+        label="Custom directory URL",
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://ca.example/acme/directory"}),
+    )
+
+    def directory(self) -> str:
+        """The `directory` argument of the actions: production, staging or the URL."""
+        if self.cleaned_data["directory_choice"] == DirectoryChoice.CUSTOM:
+            return self.cleaned_data["custom_directory_url"].strip()
+        return self.cleaned_data["directory_choice"]
+
+
+class RegisterAccountForm(DirectoryFormMixin):
+    name = forms.CharField(max_length=100)
+    email = forms.CharField(widget=forms.EmailInput)
+    field_order = ["name", "email", "directory_choice", "custom_directory_url"]
+    eab_kid = forms.CharField(label="EAB key ID", required=False)
+    eab_hmac_key = forms.CharField(
+        label="EAB HMAC key", required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    # Required in the browser; the action gives the message when it is missing.
+    agree_tos = forms.BooleanField(
+        label="I agree to the CA's terms of service",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"required": True}),
+    )
+
+    def action_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "email": data["email"],
+            "directory": self.directory(),
+            "agree_tos": data["agree_tos"],
+            "eab_kid": data["eab_kid"],
+            "eab_hmac_key": data["eab_hmac_key"],
+        }
+
+
+class ImportAccountForm(DirectoryFormMixin):
+    name = forms.CharField(max_length=100)
+    email = forms.CharField(widget=forms.EmailInput)
+    field_order = ["name", "email", "directory_choice", "custom_directory_url"]
+    key_pem = forms.CharField(
+        label="Account key (PEM)",
+        strip=False,
+        widget=SecretTextarea(attrs={"rows": 8, "cols": 66, "class": "mono"}),
+    )
+
+    def action_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "email": data["email"],
+            "directory": self.directory(),
+            "key_pem": data["key_pem"],
+        }
+
+
+class UpdateEmailForm(forms.Form):
+    email = forms.CharField(widget=forms.EmailInput)
+
+    def action_arguments(self) -> dict:
+        return {"email": self.cleaned_data["email"]}
+
+
+def add_action_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show an action's `{"field": [...]}` errors on the form, on the field they name
+    when the form has it (`directory` goes to the directory select)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    renamed = {"directory": "directory_choice"}
+    for field, messages in error.message_dict.items():
+        field = renamed.get(field, field)
+        target = field if field in form.fields else NON_FIELD_ERRORS
+        form.add_error(None if target == NON_FIELD_ERRORS else target, messages)

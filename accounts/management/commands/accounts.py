@@ -1,0 +1,158 @@
+"""`manage.py accounts <list|register|import|export|update-email|deactivate|delete>`,
+for scripted set-ups. The same actions as the UI and the API, audited as "cli"."""
+
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import actions
+from accounts.models import AcmeAccount
+from certlife.audit import current_source
+
+
+def _account(name_or_id: str) -> AcmeAccount:
+    accounts = AcmeAccount.objects.all()
+    found = accounts.filter(pk=int(name_or_id)) if name_or_id.isdigit() else accounts.none()
+    found = found or accounts.filter(name=name_or_id)
+    if len(found) != 1:
+        raise CommandError(f"No single account named or numbered {name_or_id!r}.")
+    return found[0]
+
+
+def _read_key(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except OSError as error:
+        raise CommandError(f"Cannot read the key file {path}: {error.strerror}") from None
+
+
+class Command(BaseCommand):
+    help = "Manage ACME accounts (spec A1-A6) from the command line."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--as-user", help="Record this user (an administrator) as the actor in the audit log."
+        )
+        commands = parser.add_subparsers(dest="command", required=True)
+        commands.add_parser("list", help="List the accounts.")
+
+        register = commands.add_parser("register", help="Register a new account at the CA.")
+        self._add_new_account_arguments(register)
+        register.add_argument(
+            "--agree-tos", action="store_true", help="Agree to the CA's terms of service."
+        )
+        register.add_argument("--eab-kid", default="")
+        register.add_argument(
+            "--eab-hmac-key-file", help="File holding the EAB HMAC key (- for standard input)."
+        )
+
+        import_ = commands.add_parser("import", help="Add an existing account by its key.")
+        self._add_new_account_arguments(import_)
+        import_.add_argument("--key-file", required=True, help="PEM file (- for standard input).")
+
+        export = commands.add_parser("export", help="Write the account key (PEM).")
+        export.add_argument("account", help="Account name or id.")
+        export.add_argument("--output", default="-", help="File to write (default: stdout).")
+
+        update = commands.add_parser("update-email", help="Change the account's email.")
+        update.add_argument("account", help="Account name or id.")
+        update.add_argument("email")
+
+        for name, what in (("deactivate", "Deactivate at the CA, for ever."),
+                           ("delete", "Remove from certlife only.")):  # fmt: skip
+            sub = commands.add_parser(name, help=what)
+            sub.add_argument("account", help="Account name or id.")
+            sub.add_argument("--yes", action="store_true", help="Confirm.")
+
+    def _add_new_account_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--email", required=True)
+        parser.add_argument(
+            "--directory", required=True, help="production, staging or an ACME directory URL."
+        )
+
+    def handle(self, *args, command, as_user=None, **options):
+        source = current_source.set("cli")
+        try:
+            actor = self._actor(as_user)
+            getattr(self, "do_" + command.replace("-", "_"))(actor, **options)
+        except ValidationError as error:
+            raise CommandError(self._describe(error)) from None
+        finally:
+            current_source.reset(source)
+
+    def _actor(self, username):
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user {username!r}.") from None
+
+    @staticmethod
+    def _describe(error: ValidationError) -> str:
+        if not hasattr(error, "error_dict"):
+            return " ".join(error.messages)
+        return "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())
+
+    def do_list(self, actor, **options):
+        for account in AcmeAccount.objects.all():
+            self.stdout.write(
+                f"{account.pk}\t{account.name}\t{account.email}\t{account.status}\t"
+                f"{account.directory_url}"
+            )
+
+    def do_register(self, actor, *, name, email, directory, agree_tos, eab_kid, **options):
+        hmac_file = options.get("eab_hmac_key_file")
+        account = actions.register_account(
+            actor=actor,
+            name=name,
+            email=email,
+            directory=directory,
+            agree_tos=agree_tos,
+            eab_kid=eab_kid,
+            eab_hmac_key=_read_key(hmac_file).strip() if hmac_file else "",
+        )
+        self.stdout.write(f"Registered account {account.pk} ({account.account_url}).")
+
+    def do_import(self, actor, *, name, email, directory, key_file, **options):
+        account = actions.import_account(
+            actor=actor, name=name, email=email, directory=directory, key_pem=_read_key(key_file)
+        )
+        self.stdout.write(f"Added account {account.pk} ({account.account_url}).")
+
+    def do_export(self, actor, *, account, output, **options):
+        pem = actions.export_account_key(_account(account), actor=actor)
+        if output == "-":
+            self.stdout.write(pem, ending="")
+            return
+        path = Path(output)
+        try:
+            # Created 0600 before the key is written; never overwrites a file.
+            path.touch(mode=0o600, exist_ok=False)
+            path.write_text(pem)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}") from None
+        self.stderr.write(f"Wrote the account key to {path} (mode 0600).")
+
+    def do_update_email(self, actor, *, account, email, **options):
+        updated = actions.update_account_email(_account(account), actor=actor, email=email)
+        self.stdout.write(f"The email of {updated.name} is now {updated.email}.")
+
+    def do_deactivate(self, actor, *, account, yes, **options):
+        if not yes:
+            raise CommandError("Deactivation is permanent: add --yes to confirm.")
+        deactivated = actions.deactivate_account(_account(account), actor=actor)
+        self.stdout.write(f"Deactivated {deactivated.name} at the CA.")
+
+    def do_delete(self, actor, *, account, yes, **options):
+        if not yes:
+            raise CommandError("Add --yes to delete (the account stays active at the CA).")
+        target = _account(account)
+        actions.delete_account(target, actor=actor)
+        self.stdout.write(f"Deleted {target.name} from certlife; it stays active at the CA.")

@@ -1,0 +1,45 @@
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dns_providers import actions
+from dns_providers.models import DnsAccount
+from dns_providers.serializers import DnsAccountSerializer
+
+
+class DnsAccountViewSet(viewsets.ModelViewSet):
+    """DNS accounts (spec D1-D7). Administrators write; operators and auditors read."""
+
+    queryset = DnsAccount.objects.all()
+    serializer_class = DnsAccountSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_permissions = {"test": ["dns_providers.change_dnsaccount"]}
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = actions.create_dns_account(
+            provider=data["provider"],
+            name=data["name"],
+            enabled=data.get("enabled", True),
+            credentials=data["credentials"],
+            actor=self.request.user,
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = actions.update_dns_account(
+            serializer.instance,
+            name=data.get("name"),
+            enabled=data.get("enabled"),
+            credentials=data.get("credentials"),
+            actor=self.request.user,
+        )
+
+    def perform_destroy(self, instance):
+        actions.delete_dns_account(instance, actor=self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Queue "Test connection"; the outcome appears in `last_test` when done."""
+        account = actions.start_connection_test(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(account).data, status=status.HTTP_202_ACCEPTED)

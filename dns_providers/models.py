@@ -1,0 +1,67 @@
+import json
+
+from django.db import models
+
+from certlife.encryption import EncryptedTextField
+from dns_providers.choices import ConnectionTestStatus
+from dns_providers.providers import PROVIDERS, DnsProvider
+
+
+class DnsAccountQuerySet(models.QuerySet):
+    def enabled(self):
+        return self.filter(enabled=True)
+
+
+class DnsAccount(models.Model):
+    """The credentials of one DNS provider (spec D1): at most one account per provider,
+    used only while enabled. `provider` is a code of the provider registry, kept as a
+    plain string so a new provider needs no migration; `credentials` is the provider's
+    fields as JSON, encrypted at rest. The last "Test connection" is recorded on the row
+    because the test runs in a worker (dns_providers.tasks)."""
+
+    provider = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    credentials = EncryptedTextField(default="{}")
+    last_test_status = models.CharField(
+        max_length=16,
+        choices=ConnectionTestStatus.choices,
+        default=ConnectionTestStatus.NEVER,
+        blank=True,
+    )
+    last_test_message = models.TextField(blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DnsAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider"]
+        verbose_name = "DNS account"
+
+    def __str__(self):
+        return f"{self.name} ({self.provider_label})"
+
+    @property
+    def provider_class(self) -> type[DnsProvider] | None:
+        return PROVIDERS.get(self.provider)
+
+    @property
+    def provider_label(self) -> str:
+        provider_class = self.provider_class
+        return provider_class.label if provider_class else f"unknown provider {self.provider!r}"
+
+    def credential_values(self) -> dict[str, str]:
+        return json.loads(self.credentials or "{}")
+
+    def masked_credentials(self) -> dict[str, str]:
+        if self.provider_class is None:
+            return {}
+        return self.provider_class.masked_credentials(self.credential_values())
+
+    def build_provider(self) -> DnsProvider:
+        """The provider, ready to call, with this account's credentials."""
+        if self.provider_class is None:
+            raise LookupError(f"DNS account {self.pk}: no provider {self.provider!r} is installed")
+        return self.provider_class(self.credential_values())

@@ -1,0 +1,159 @@
+"""The contract every DNS provider implements (conventions point 4).
+
+A provider class declares `code`, `label` and its credential `fields` once; the form,
+the API validation and the masking of secrets are all driven by those declarations.
+An instance is built from one DNS account's credentials and offers `add_txt`,
+`remove_txt`, `find_zone` and `test`, each raising only `DnsProviderError`.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import dns.name
+
+from dns_providers.errors import DnsProviderError, ZoneNotFoundError
+
+CHALLENGE_TTL_SECONDS = 60
+SECRET_MASK = "********"  # noqa: S105 - what the UI shows instead of a secret
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One credential a provider needs, as the form and the API show and check it."""
+
+    name: str
+    label: str
+    required: bool = True
+    secret: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    default: str = ""
+    help: str = ""
+
+
+def normalize_name(name: str) -> str:
+    """`_acme-challenge.Example.COM.` -> `_acme-challenge.example.com`."""
+    return name.strip().rstrip(".").lower()
+
+
+def longest_matching_zone(fqdn: str, zones: Iterable[str]) -> str | None:
+    """The longest zone in `zones` that `fqdn` is in (or equal to), or None."""
+    name = dns.name.from_text(normalize_name(fqdn))
+    matches = [
+        normalize_name(zone)
+        for zone in zones
+        if name.is_subdomain(dns.name.from_text(normalize_name(zone)))
+    ]
+    return max(matches, key=len, default=None)
+
+
+def relative_name(fqdn: str, zone: str) -> str:
+    """The record name inside its zone: `_acme-challenge.www` for www.example.com; `@`
+    for the apex."""
+    fqdn, zone = normalize_name(fqdn), normalize_name(zone)
+    if fqdn == zone:
+        return "@"
+    return fqdn.removesuffix("." + zone)
+
+
+class DnsProvider:
+    code: ClassVar[str]
+    label: ClassVar[str]
+    fields: ClassVar[tuple[CredentialField, ...]]
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.secret_fields = frozenset(field.name for field in cls.fields if field.secret)
+
+    def __init__(self, credentials: Mapping[str, str]):
+        self.credentials = dict(credentials)
+
+    # -- credentials -------------------------------------------------------------
+
+    @classmethod
+    def field_named(cls, name: str) -> CredentialField | None:
+        return next((field for field in cls.fields if field.name == name), None)
+
+    @classmethod
+    def clean_credentials(cls, submitted: Mapping) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """(cleaned values, errors by field name). Values are stripped strings, blanks
+        take the field's default; unknown names and bad choices are errors."""
+        errors: dict[str, list[str]] = {}
+        for name in submitted:
+            if cls.field_named(name) is None:
+                errors[name] = [f"{cls.label} has no credential named {name!r}."]
+        cleaned = {}
+        for field in cls.fields:
+            value = submitted.get(field.name)
+            if value is None:
+                value = ""
+            if not isinstance(value, str | int):
+                errors[field.name] = ["Must be a string."]
+                continue
+            value = str(value).strip() or field.default
+            if field.choices and value and value not in dict(field.choices):
+                allowed = ", ".join(choice for choice, _ in field.choices)
+                errors[field.name] = [f"Must be one of: {allowed}."]
+            elif field.required and not value:
+                errors[field.name] = ["This field is required."]
+            cleaned[field.name] = value
+        for name, messages in cls.check_credentials(cleaned).items():
+            errors.setdefault(name, messages)
+        return cleaned, errors
+
+    @classmethod
+    def check_credentials(cls, cleaned: dict[str, str]) -> dict[str, list[str]]:
+        """Rules across fields (one of two ways to log in...); errors by field name."""
+        return {}
+
+    @classmethod
+    def masked_credentials(cls, credentials: Mapping[str, str]) -> dict[str, str]:
+        """Every field with its value, secrets replaced by a mask (or "" when unset)."""
+        return {
+            field.name: (
+                (SECRET_MASK if credentials.get(field.name) else "")
+                if field.secret
+                else credentials.get(field.name, "")
+            )
+            for field in cls.fields
+        }
+
+    # -- the contract --------------------------------------------------------------
+
+    def find_zone(self, fqdn: str) -> str:
+        """The longest zone the credentials can see that contains `fqdn`; raises
+        ZoneNotFoundError when there is none."""
+        return self.zone_among(fqdn, self.list_zones())
+
+    def zone_among(self, fqdn: str, zones: Iterable[str]) -> str:
+        zone = longest_matching_zone(fqdn, zones)
+        if zone is None:
+            raise ZoneNotFoundError(
+                f"{self.label}: no zone for {normalize_name(fqdn)} is visible to these "
+                f"credentials; add the zone at {self.label} or give the credentials "
+                "access to it"
+            )
+        return zone
+
+    def list_zones(self) -> list[str]:
+        """Every zone name the credentials can see (providers that list zones)."""
+        raise NotImplementedError
+
+    def add_txt(self, fqdn: str, value: str) -> None:
+        """Publish TXT `value` at `fqdn`, beside any other values already there."""
+        raise NotImplementedError
+
+    def remove_txt(self, fqdn: str, value: str) -> None:
+        """Remove TXT `value` at `fqdn`, leaving other values; quiet if already gone."""
+        raise NotImplementedError
+
+    def test(self) -> str:
+        """Prove the credentials without changing any record: a short success message,
+        or DnsProviderError saying plainly what is wrong."""
+        raise NotImplementedError
+
+    # -- helpers for implementations ------------------------------------------------
+
+    def error(self, message: str, *, permanent: bool) -> DnsProviderError:
+        return DnsProviderError(f"{self.label}: {message}", permanent=permanent)
