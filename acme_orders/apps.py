@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+LETS_ENCRYPT = "ACME >> Let's Encrypt"
+
 
 class AcmeOrdersConfig(AppConfig):
     name = "acme_orders"
@@ -8,12 +10,23 @@ class AcmeOrdersConfig(AppConfig):
     def ready(self):
         from certlife.navigation import NavigationEntry, register
 
-        register(
+        for entry in (
             NavigationEntry(
                 "Certificates",
                 "Certificates",
                 "certificate-list",
                 "acme_orders.view_certificate",
                 10,
-            )
-        )
+            ),
+            NavigationEntry(
+                LETS_ENCRYPT, "Request", "request-create", "acme_orders.add_certificaterequest", 10
+            ),
+            NavigationEntry(
+                LETS_ENCRYPT,
+                "Pending requests",
+                "request-list",
+                "acme_orders.view_certificaterequest",
+                20,
+            ),
+        ):
+            register(entry)

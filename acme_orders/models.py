@@ -1,8 +1,21 @@
+import base64
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from acme_orders.choices import CertificateStatus
+from acme_orders.choices import (
+    CertificateStatus,
+    ChallengeStatus,
+    ChallengeType,
+    KeyAlgorithm,
+    KeyPolicy,
+    KeystoreType,
+    RequestStatus,
+    SignatureAlgorithm,
+    Solver,
+)
 from certlife.encryption import EncryptedTextField
 
 
@@ -73,3 +86,135 @@ class CertificateVersion(models.Model):
 
     def __str__(self):
         return f"{self.certificate} serial {self.serial_number}"
+
+
+class CertificateRequest(models.Model):
+    """A request for one certificate and the ACME order that fulfils it.
+
+    The Celery pipeline advances it one resumable step at a time: everything needed to
+    resume (order URL, authorization and challenge URLs, the key) is stored before the
+    network call that needs it. `lease_until` keeps a second worker off it meanwhile.
+    """
+
+    account = models.ForeignKey(
+        "accounts.AcmeAccount", on_delete=models.PROTECT, related_name="certificate_requests"
+    )
+    domains = models.JSONField(default=list, help_text="A-labels, common name first.")
+    challenge_type = models.CharField(max_length=10, choices=ChallengeType.choices)
+    key_algorithm = models.CharField(max_length=5, choices=KeyAlgorithm.choices)
+    key_size = models.PositiveIntegerField(help_text="RSA bits, or 256 / 384 for EC P-256 / P-384.")
+    signature_algorithm = models.CharField(max_length=20, choices=SignatureAlgorithm.choices)
+    keystore_type = models.CharField(max_length=10, choices=KeystoreType.choices)
+    keystore_password = EncryptedTextField(blank=True)
+    key_policy = models.CharField(max_length=10, choices=KeyPolicy.choices, default=KeyPolicy.NEW)
+    imported_key_pem = EncryptedTextField(blank=True)
+    private_key_pem = EncryptedTextField(blank=True, help_text="The key of the current order.")
+    csr_pem = models.TextField(blank=True)
+    dns_account = models.ForeignKey(
+        "dns_providers.DnsAccount", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    use_builtin_http_responder = models.BooleanField(
+        default=False, help_text="certlife answers /.well-known/acme-challenge/ itself."
+    )
+    profile = models.CharField(max_length=50, blank=True)
+    status = models.CharField(
+        max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+    )
+    error = models.TextField(blank=True)
+    verify_requested = models.BooleanField(
+        default=False, help_text="Validation was asked for (Verify, or every name automated)."
+    )
+    order_url = models.URLField(max_length=500, blank=True)
+    order_requested_at = models.DateTimeField(null=True, blank=True)
+    certificate_pem = models.TextField(blank=True)
+    chain_pem = models.TextField(blank=True)
+    certificate = models.ForeignKey(
+        Certificate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests",
+        help_text="The repository certificate this request saves into.",
+    )
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.domains[0] if self.domains else '?'} ({self.get_status_display()})"
+
+    @property
+    def common_name(self) -> str:
+        return self.domains[0] if self.domains else ""
+
+
+class Challenge(models.Model):
+    """One name's authorization in the current order and the challenge we answer."""
+
+    request = models.ForeignKey(
+        CertificateRequest, on_delete=models.CASCADE, related_name="challenges"
+    )
+    domain = models.CharField(max_length=255, help_text="As requested; wildcards keep '*.'.")
+    type = models.CharField(max_length=10, choices=ChallengeType.choices)
+    authorization_url = models.URLField(max_length=500)
+    challenge_url = models.URLField(max_length=500, blank=True)
+    token = models.CharField(max_length=255, blank=True, db_index=True)
+    key_authorization = models.TextField(
+        blank=True, help_text="What the CA expects; public by design (it is published)."
+    )
+    status = models.CharField(
+        max_length=12, choices=ChallengeStatus.choices, default=ChallengeStatus.PENDING
+    )
+    solver = models.CharField(max_length=20, choices=Solver.choices, default=Solver.MANUAL)
+    presented = models.BooleanField(default=False)
+    presented_at = models.DateTimeField(null=True, blank=True)
+    # Where a DNS solver wrote the TXT record (after CNAMEs) and with which account, so
+    # cleanup removes exactly that, even if the request's DNS account changes.
+    published_record_name = models.CharField(max_length=255, blank=True)
+    published_with = models.ForeignKey(
+        "dns_providers.DnsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cleaned_up = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.type} for {self.domain}"
+
+    @property
+    def base_domain(self) -> str:
+        return self.domain.removeprefix("*.")
+
+    @property
+    def http_path(self) -> str:
+        if self.type != ChallengeType.HTTP_01 or not self.token:
+            return ""
+        return f"/.well-known/acme-challenge/{self.token}"
+
+    @property
+    def http_content(self) -> str:
+        return self.key_authorization if self.type == ChallengeType.HTTP_01 else ""
+
+    @property
+    def txt_name(self) -> str:
+        return f"_acme-challenge.{self.base_domain}" if self.type == ChallengeType.DNS_01 else ""
+
+    @property
+    def txt_value(self) -> str:
+        if self.type != ChallengeType.DNS_01 or not self.key_authorization:
+            return ""
+        digest = hashlib.sha256(self.key_authorization.encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")

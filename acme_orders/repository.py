@@ -71,3 +71,9 @@ def search_certificates(
     if text:
         queryset = queryset.filter(Q(common_name__icontains=text) | Q(domains__icontains=text))
     return queryset
+
+
+def certificate_keystore_password(certificate: Certificate) -> str:
+    """The keystore password of the latest request that saved into this certificate."""
+    latest = certificate.requests.exclude(keystore_password="").order_by("-created_at").first()
+    return latest.keystore_password if latest else ""

@@ -1,8 +1,28 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.views.generic import ListView, TemplateView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from acme_orders.choices import CertificateStatus, ExpiryBand
-from acme_orders.models import Certificate
+from acme_orders import actions
+from acme_orders.choices import (
+    CertificateStatus,
+    ChallengeStatus,
+    ExpiryBand,
+    RequestStatus,
+    Solver,
+)
+from acme_orders.forms import (
+    AssignDnsForm,
+    CertificateRequestForm,
+    EmailCertificateForm,
+    ExportForm,
+)
+from acme_orders.models import Certificate, CertificateRequest, Challenge
+from acme_orders.pipeline import ACTIVE_STATUSES
 from acme_orders.repository import certificate_counts, search_certificates
 from certlife.health import background_status
 
@@ -38,3 +58,149 @@ class CertificateListView(PermissionRequiredMixin, ListView):
         return super().get_context_data(
             statuses=CertificateStatus.choices, expiry_bands=ExpiryBand.choices, **kwargs
         )
+
+
+@login_not_required
+def acme_challenge_response(request, token: str):
+    """The built-in HTTP-01 responder: answers the CA for requests that use it (a site
+    whose port 80 is proxied to certlife needs nothing else). Other tokens: 404."""
+    challenge = Challenge.objects.filter(
+        token=token,
+        solver=Solver.BUILTIN_HTTP,
+        status__in=[ChallengeStatus.PENDING, ChallengeStatus.PROCESSING],
+    ).first()
+    if challenge is None:
+        raise Http404("No such challenge")
+    return HttpResponse(challenge.key_authorization, content_type="text/plain")
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Put an action's field errors on the form; unknown fields become form errors."""
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+class RequestCreateView(PermissionRequiredMixin, FormView):
+    """Certificates >> ACME >> Let's Encrypt >> Request (spec R1-R7)."""
+
+    permission_required = "acme_orders.add_certificaterequest"
+    template_name = "acme_orders/request_form.html"
+    form_class = CertificateRequestForm
+
+    def form_valid(self, form):
+        try:
+            created = actions.request_certificate(actor=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Request created; the order is being placed.")
+        return redirect("request-detail", pk=created.pk)
+
+
+class PendingRequestListView(PermissionRequiredMixin, ListView):
+    """Pending requests: everything not yet saved to the repository, live."""
+
+    permission_required = "acme_orders.view_certificaterequest"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return CertificateRequest.objects.exclude(status=RequestStatus.SAVED).select_related(
+            "account"
+        )
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["acme_orders/_pending_rows.html"]
+        return ["acme_orders/pending_list.html"]
+
+
+class RequestDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "acme_orders.view_certificaterequest"
+    model = CertificateRequest
+    context_object_name = "certificate_request"
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["acme_orders/_request_status.html"]
+        return ["acme_orders/request_detail.html"]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            export_form=ExportForm(),
+            assign_dns_form=AssignDnsForm(),
+            email_form=EmailCertificateForm(),
+            live=self.object.status in ACTIVE_STATUSES,
+            **kwargs,
+        )
+
+
+class RequestActionView(PermissionRequiredMixin, View):
+    """POST-only buttons of a request: verify, new challenge, assign DNS, save, email."""
+
+    permission_required = "acme_orders.change_certificaterequest"
+
+    def post(self, request, pk: int, action: str):
+        certificate_request = get_object_or_404(CertificateRequest, pk=pk)
+        try:
+            message = self._run(action, certificate_request, request)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, message)
+        return redirect("request-detail", pk=pk)
+
+    def _run(self, action: str, certificate_request, request) -> str:
+        actor = request.user
+        if action == "verify":
+            actions.verify_request(certificate_request, actor=actor)
+            return "Checking the published answers, then asking the CA to validate."
+        if action == "new-challenge":
+            actions.new_challenge(certificate_request, actor=actor)
+            return "A new order is being placed."
+        if action == "assign-dns":
+            form = AssignDnsForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.get_json_data())
+            actions.assign_dns_account(
+                certificate_request, dns_account=form.cleaned_data["dns_account"], actor=actor
+            )
+            return f"{form.cleaned_data['dns_account']} will publish the TXT records."
+        if action == "save":
+            if not actor.has_perm("acme_orders.add_certificate"):
+                raise PermissionDenied
+            actions.save_to_repository(certificate_request, actor=actor)
+            return "Saved to the repository."
+        if action == "email":
+            form = EmailCertificateForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors["to"])
+            actions.email_certificate(certificate_request, actor=actor, to=form.cleaned_data["to"])
+            return f"The certificate is being sent to {form.cleaned_data['to']}."
+        raise Http404("Unknown action")
+
+
+class RequestExportView(PermissionRequiredMixin, View):
+    permission_required = "acme_orders.export_certificate"
+
+    def post(self, request, pk: int):
+        certificate_request = get_object_or_404(CertificateRequest, pk=pk)
+        form = ExportForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an export format.")
+            return redirect("request-detail", pk=pk)
+        try:
+            exported = actions.request_export_file(
+                certificate_request,
+                actor=request.user,
+                export_format=form.cleaned_data["format"],
+                include_key=form.cleaned_data["include_key"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect("request-detail", pk=pk)
+        response = HttpResponse(exported.content, content_type=exported.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+        return response

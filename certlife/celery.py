@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "schedule": HEARTBEAT_INTERVAL_SECONDS,
         "args": ("scheduler",),
     },
+    "resume-stalled-certificate-requests": {
+        "task": "acme_orders.tasks.resume_stalled_requests",
+        "schedule": 60,
+    },
 }
 
 

@@ -10,6 +10,7 @@ api_urlpatterns = [
     path("audit-events/", views.AuditEventListApi.as_view(), name="api-audit-events"),
     path("", include("accounts.api_urls")),
     path("", include("dns_providers.api_urls")),
+    path("", include("acme_orders.api_urls")),
 ]
 
 urlpatterns = [

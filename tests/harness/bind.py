@@ -33,6 +33,16 @@ ns1  IN A   127.0.0.1
 """
 
 
+# BIND is Pebble's resolver, so it recurses (a CA's resolver follows CNAMEs across
+# zones, spec V10). It is also authoritative for the root, so recursion never leaves
+# this machine: any name outside the test zones is simply NXDOMAIN.
+ROOT_ZONE = """\
+$TTL 60
+@    IN SOA ns1.example.com. hostmaster.example.com. 1 60 60 600 60
+@    IN NS  ns1.example.com.
+"""
+
+
 class DnsUpdateError(Exception):
     pass
 
@@ -109,7 +119,8 @@ def start_bind(workdir: Path) -> BindDns:
     workdir = Path(workdir)
     port = free_port(udp_too=True)
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
-    zone_blocks = []
+    (workdir / "root.zone").write_text(ROOT_ZONE)
+    zone_blocks = [f'zone "." {{\n    type primary;\n    file "{workdir}/root.zone";\n}};\n']
     for zone in ZONES:
         (workdir / f"{zone}.zone").write_text(ZONE_TEMPLATE.format(zone=zone))
         zone_blocks.append(
@@ -131,7 +142,8 @@ def start_bind(workdir: Path) -> BindDns:
         f'    managed-keys-directory "{workdir}";\n'
         f"    listen-on port {port} {{ 127.0.0.1; }};\n"
         "    listen-on-v6 { none; };\n"
-        "    recursion no;\n"
+        "    recursion yes;\n"
+        "    allow-recursion { 127.0.0.1; };\n"
         "    dnssec-validation no;\n"
         "    notify no;\n"
         "};\n"

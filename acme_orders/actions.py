@@ -1,0 +1,329 @@
+"""Every write on requests and certificates (conventions point 1): validate, save,
+audit, and enqueue network work on commit. Views, the API and commands call these."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.choices import AccountStatus
+from acme_orders import keys
+from acme_orders.certificate_files import describe_certificate
+from acme_orders.choices import (
+    CertificateStatus,
+    ChallengeType,
+    KeyPolicy,
+    KeystoreType,
+    RequestStatus,
+)
+from acme_orders.exports import ExportFile, ExportProblem, build_export
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
+from acme_orders.names import DEFAULT_MAX_NAMES, InvalidDomainNames, normalize_domains
+from certlife.audit import record_audit_event
+
+# Name limits of the profiles Let's Encrypt offers (spec R7); other profiles: 100.
+PROFILE_NAME_LIMITS = {"classic": 100, "tlsserver": 25, "shortlived": 25}
+
+
+def _enqueue_advance(request: CertificateRequest) -> None:
+    from acme_orders.tasks import advance_certificate_request
+
+    transaction.on_commit(lambda: advance_certificate_request.delay(request.pk))
+
+
+def _check_request_input(
+    *, account, domains, challenge_type, key_algorithm, key_size, signature_algorithm,
+    keystore_type, keystore_password, key_policy, imported_key_pem, dns_account, profile,
+    use_builtin_http_responder,
+) -> list[str]:  # fmt: skip
+    """The normalized names, or ValidationError naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    if account.status != AccountStatus.VALID:
+        errors["account"] = [f"The ACME account {account} is deactivated; use another."]
+    try:
+        limit = PROFILE_NAME_LIMITS.get(profile, DEFAULT_MAX_NAMES)
+        names = normalize_domains(domains, challenge_type=challenge_type, max_names=limit)
+    except InvalidDomainNames as error:
+        errors["domains"], names = error.messages, []
+    try:
+        keys.check_key_choice(key_algorithm, key_size, signature_algorithm)
+    except keys.KeyProblem as error:
+        errors["key_size"] = [str(error)]
+    if keystore_type in (KeystoreType.PKCS12, KeystoreType.JKS) and not keystore_password:
+        errors["keystore_password"] = ["A keystore password is required for PKCS#12 and JKS."]
+    if key_policy == KeyPolicy.IMPORT:
+        if not imported_key_pem:
+            errors["imported_key_pem"] = ["Paste the private key to import (PEM)."]
+        else:
+            try:
+                forbidden = [keys.public_key_der(account.key_pem)]
+                keys.load_imported_key(imported_key_pem, forbidden_public_keys=forbidden)
+            except keys.KeyProblem as error:
+                errors["imported_key_pem"] = [str(error)]
+    elif imported_key_pem:
+        errors["imported_key_pem"] = ["A key is imported only with the key policy 'import'."]
+    if dns_account is not None:
+        if challenge_type != ChallengeType.DNS_01:
+            errors["dns_account"] = ["A DNS account is used with the DNS-01 challenge only."]
+        elif not dns_account.enabled:
+            errors["dns_account"] = [f"The DNS account {dns_account} is disabled."]
+    if use_builtin_http_responder and challenge_type != ChallengeType.HTTP_01:
+        errors["use_builtin_http_responder"] = ["The built-in responder answers HTTP-01 only."]
+    if errors:
+        raise ValidationError(errors)
+    return names
+
+
+@transaction.atomic
+def request_certificate(
+    *, actor, account, domains: list[str], challenge_type: str, key_algorithm: str,
+    key_size: int, signature_algorithm: str, keystore_type: str, keystore_password: str = "",
+    key_policy: str = KeyPolicy.NEW, imported_key_pem: str = "", dns_account=None,
+    profile: str = "", use_builtin_http_responder: bool = False, certificate=None,
+) -> CertificateRequest:  # fmt: skip
+    """Create a request (spec R6: it appears in Pending requests) and start its order."""
+    names = _check_request_input(
+        account=account, domains=domains, challenge_type=challenge_type,
+        key_algorithm=key_algorithm, key_size=key_size,
+        signature_algorithm=signature_algorithm, keystore_type=keystore_type,
+        keystore_password=keystore_password, key_policy=key_policy,
+        imported_key_pem=imported_key_pem, dns_account=dns_account, profile=profile,
+        use_builtin_http_responder=use_builtin_http_responder,
+    )  # fmt: skip
+    request = CertificateRequest.objects.create(
+        account=account,
+        domains=names,
+        challenge_type=challenge_type,
+        key_algorithm=key_algorithm,
+        key_size=key_size,
+        signature_algorithm=signature_algorithm,
+        keystore_type=keystore_type,
+        keystore_password=keystore_password,
+        key_policy=key_policy,
+        imported_key_pem=imported_key_pem,
+        dns_account=dns_account,
+        profile=profile,
+        use_builtin_http_responder=use_builtin_http_responder,
+        certificate=certificate,
+        created_by=actor,
+    )
+    record_audit_event(
+        "request.create",
+        actor=actor,
+        target=request,
+        detail={"domains": names, "challenge_type": challenge_type, "key_policy": key_policy},
+    )
+    _enqueue_advance(request)
+    return request
+
+
+def _locked(request: CertificateRequest) -> CertificateRequest:
+    return CertificateRequest.objects.select_for_update().get(pk=request.pk)
+
+
+@transaction.atomic
+def verify_request(request: CertificateRequest, *, actor) -> CertificateRequest:
+    """Verify (spec V2): the answers are published; check them and ask the CA."""
+    request = _locked(request)
+    if request.status != RequestStatus.PENDING or not request.order_url:
+        raise ValidationError(
+            {
+                "status": [
+                    f"Only a pending request with challenges can be verified, not {request.status}."
+                ]
+            }
+        )
+    request.verify_requested = True
+    request.deadline_at = None  # set by the pipeline when it starts validating
+    request.error = ""
+    request.save(update_fields=["verify_requested", "deadline_at", "error", "updated_at"])
+    record_audit_event("request.verify", actor=actor, target=request)
+    _enqueue_advance(request)
+    return request
+
+
+@transaction.atomic
+def new_challenge(request: CertificateRequest, *, actor) -> CertificateRequest:
+    """New challenge (spec P3): a fresh order and challenges for a failed request."""
+    request = _locked(request)
+    if request.status != RequestStatus.FAILED:
+        raise ValidationError({"status": ["Only a failed request gets a new challenge."]})
+    request.challenges.all().delete()
+    request.status = RequestStatus.PENDING
+    request.order_url = ""
+    request.order_requested_at = None
+    request.verify_requested = False
+    request.deadline_at = None
+    request.error = ""
+    request.save(
+        update_fields=[
+            "status", "order_url", "order_requested_at", "verify_requested",
+            "deadline_at", "error", "updated_at",
+        ]
+    )  # fmt: skip
+    record_audit_event("request.new_challenge", actor=actor, target=request)
+    _enqueue_advance(request)
+    return request
+
+
+@transaction.atomic
+def assign_dns_account(request: CertificateRequest, *, dns_account, actor) -> CertificateRequest:
+    """More >> Assign DNS (spec V8): the DNS account publishes the pending names, and
+    validation starts on its own once every name has an automated path."""
+    from acme_orders.solvers import choose_solver
+
+    request = _locked(request)
+    if request.status != RequestStatus.PENDING:
+        raise ValidationError({"status": ["A DNS account is assigned to a pending request only."]})
+    if request.challenge_type != ChallengeType.DNS_01:
+        raise ValidationError({"dns_account": ["A DNS account is used with DNS-01 requests only."]})
+    if not dns_account.enabled:
+        raise ValidationError({"dns_account": [f"The DNS account {dns_account} is disabled."]})
+    request.dns_account = dns_account
+    request.error = ""
+    request.save(update_fields=["dns_account", "error", "updated_at"])
+    for challenge in request.challenges.filter(presented=False).exclude(status="valid"):
+        challenge.solver = choose_solver(request, challenge)
+        challenge.save(update_fields=["solver"])
+    record_audit_event(
+        "request.assign_dns", actor=actor, target=request, detail={"dns_account": str(dns_account)}
+    )
+    _enqueue_advance(request)
+    return request
+
+
+@transaction.atomic
+def renew_certificate(certificate: Certificate, *, actor) -> CertificateRequest:
+    """Renew (spec N1): a new request with the settings of the one that issued the
+    certificate; its key policy decides the key. Saving it adds a version."""
+    previous = certificate.requests.order_by("-created_at").first()
+    if previous is None:
+        raise ValidationError(
+            {"certificate": ["certlife did not issue this certificate; request a new one."]}
+        )
+    return request_certificate(
+        actor=actor,
+        account=previous.account,
+        domains=certificate.domains,
+        challenge_type=previous.challenge_type,
+        key_algorithm=previous.key_algorithm,
+        key_size=previous.key_size,
+        signature_algorithm=previous.signature_algorithm,
+        keystore_type=previous.keystore_type,
+        keystore_password=previous.keystore_password,
+        key_policy=previous.key_policy,
+        imported_key_pem=previous.imported_key_pem,
+        dns_account=previous.dns_account,
+        profile=previous.profile,
+        use_builtin_http_responder=previous.use_builtin_http_responder,
+        certificate=certificate,
+    )
+
+
+@transaction.atomic
+def delete_certificate(certificate: Certificate, *, actor) -> None:
+    """Delete from certlife only (spec X2); the certificate stays valid at the CA."""
+    record_audit_event(
+        "certificate.delete",
+        actor=actor,
+        target=certificate,
+        detail={"domains": certificate.domains},
+    )
+    certificate.delete()
+
+
+@transaction.atomic
+def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
+    """Save an available certificate (spec P2): a new version of its repository entry."""
+    request = _locked(request)
+    if request.status != RequestStatus.AVAILABLE:
+        raise ValidationError(
+            {"status": [f"Only an available certificate can be saved; it is {request.status}."]}
+        )
+    facts = describe_certificate(request.certificate_pem)
+    certificate = request.certificate or Certificate(common_name=facts.common_name)
+    certificate.domains = request.domains
+    certificate.status = CertificateStatus.ACTIVE
+    certificate.save()
+    version = CertificateVersion.objects.create(
+        certificate=certificate,
+        serial_number=facts.serial_number,
+        issuer=facts.issuer,
+        key_type=facts.key_type,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        certificate_pem=request.certificate_pem,
+        chain_pem=request.chain_pem,
+        private_key_pem=request.private_key_pem,
+        created_by=actor if actor and actor.is_authenticated else None,
+        created_by_name=actor.get_username() if actor and actor.is_authenticated else "scheduler",
+    )
+    certificate.current_version = version
+    certificate.save(update_fields=["current_version", "updated_at"])
+    request.certificate = certificate
+    request.status = RequestStatus.SAVED
+    request.save(update_fields=["certificate", "status", "updated_at"])
+    record_audit_event(
+        "certificate.save",
+        actor=actor,
+        target=certificate,
+        detail={"serial": version.serial_number},
+    )
+    return certificate
+
+
+def export_certificate_files(
+    *, actor, name: str, certificate_pem: str, chain_pem: str, private_key_pem: str,
+    export_format: str, include_key: bool, password: str, target,
+) -> ExportFile:  # fmt: skip
+    """A file of an issued certificate (spec P2); the key only on explicit choice, for
+    users allowed to export keys. Audited, key or not."""
+    if include_key and not actor.has_perm("acme_orders.export_private_key"):
+        record_audit_event("certificate.export", actor=actor, target=target, outcome="denied")
+        raise PermissionDenied("Exporting the private key needs the export_private_key permission.")
+    try:
+        exported = build_export(
+            export_format,
+            name=name,
+            certificate_pem=certificate_pem,
+            chain_pem=chain_pem,
+            private_key_pem=private_key_pem if include_key else None,
+            password=password,
+        )
+    except ExportProblem as error:
+        raise ValidationError({"format": [str(error)]}) from None
+    record_audit_event(
+        "certificate.export",
+        actor=actor,
+        target=target,
+        detail={"format": export_format, "include_key": include_key},
+    )
+    return exported
+
+
+def request_export_file(
+    request: CertificateRequest, *, actor, export_format: str, include_key: bool, password: str
+) -> ExportFile:
+    """Export from Available (spec P2), before or after saving."""
+    if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
+        raise ValidationError({"status": ["Only an issued certificate can be exported."]})
+    return export_certificate_files(
+        actor=actor,
+        name=request.common_name,
+        certificate_pem=request.certificate_pem,
+        chain_pem=request.chain_pem,
+        private_key_pem=request.private_key_pem,
+        export_format=export_format,
+        include_key=include_key,
+        password=password or request.keystore_password,
+        target=request,
+    )
+
+
+def email_certificate(request: CertificateRequest, *, actor, to: str) -> None:
+    """Email the certificate (spec P2) in the request's keystore type: PEM without the
+    key; PKCS#12 and JKS with it, protected by the keystore password (never in the mail)."""
+    from acme_orders.tasks import send_certificate_email
+
+    if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
+        raise ValidationError({"status": ["Only an issued certificate can be emailed."]})
+    record_audit_event("certificate.email", actor=actor, target=request, detail={"to": to})
+    send_certificate_email.delay(request.pk, to)

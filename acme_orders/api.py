@@ -1,0 +1,147 @@
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from acme_orders import actions
+from acme_orders.models import Certificate, CertificateRequest
+from acme_orders.repository import certificate_keystore_password, search_certificates
+from acme_orders.serializers import (
+    AssignDnsSerializer,
+    CertificateRequestSerializer,
+    CertificateSerializer,
+    CertificateVersionSerializer,
+    ExportQuerySerializer,
+    NewRequestSerializer,
+)
+
+
+def _parsed(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _file_response(exported) -> HttpResponse:
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    return response
+
+
+class CertificateRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Certificate requests (spec R, V, P). Filter: `?status=`, `?name=` (part of a name)."""
+
+    queryset = CertificateRequest.objects.select_related("account").prefetch_related("challenges")
+    serializer_class = CertificateRequestSerializer
+    action_permissions = {
+        "verify": ["acme_orders.change_certificaterequest"],
+        "new_challenge": ["acme_orders.change_certificaterequest"],
+        "assign_dns": ["acme_orders.change_certificaterequest"],
+        "save": ["acme_orders.add_certificate"],
+    }
+
+    def get_queryset(self):
+        requests = super().get_queryset()
+        if status := self.request.query_params.get("status"):
+            requests = requests.filter(status=status)
+        if name := self.request.query_params.get("name"):
+            requests = requests.filter(domains__icontains=name)
+        return requests
+
+    @extend_schema(request=NewRequestSerializer, responses=CertificateRequestSerializer)
+    def create(self, request):
+        data = _parsed(NewRequestSerializer, request.data)
+        created = actions.request_certificate(actor=request.user, **data)
+        return Response(self.get_serializer(created).data, status=201)
+
+    @extend_schema(request=None, responses=CertificateRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        verified = actions.verify_request(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(verified).data)
+
+    @extend_schema(request=None, responses=CertificateRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="new-challenge")
+    def new_challenge(self, request, pk=None):
+        renewed = actions.new_challenge(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(renewed).data)
+
+    @extend_schema(request=AssignDnsSerializer, responses=CertificateRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="assign-dns")
+    def assign_dns(self, request, pk=None):
+        data = _parsed(AssignDnsSerializer, request.data)
+        assigned = actions.assign_dns_account(
+            self.get_object(), dns_account=data["dns_account"], actor=request.user
+        )
+        return Response(self.get_serializer(assigned).data)
+
+    @extend_schema(request=None, responses={200: {"type": "object"}})
+    @action(detail=True, methods=["post"])
+    def save(self, request, pk=None):
+        certificate = actions.save_to_repository(self.get_object(), actor=request.user)
+        return Response({"certificate": certificate.pk})
+
+
+class CertificateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The repository (spec P4). Filter: `?status=`, `?expiry=`, `?name=`. DELETE is local only."""
+
+    queryset = Certificate.objects.select_related("current_version")
+    serializer_class = CertificateSerializer
+    action_permissions = {
+        "versions": ["acme_orders.view_certificate"],
+        "export": ["acme_orders.export_certificate"],
+        "renew": ["acme_orders.renew_certificate", "acme_orders.add_certificaterequest"],
+    }
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return search_certificates(
+            super().get_queryset(),
+            status=params.get("status", ""),
+            expiry=params.get("expiry", ""),
+            text=params.get("name", "").strip(),
+        )
+
+    def perform_destroy(self, instance):
+        actions.delete_certificate(instance, actor=self.request.user)
+
+    @extend_schema(request=None, responses=CertificateRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        renewal = actions.renew_certificate(self.get_object(), actor=request.user)
+        return Response(CertificateRequestSerializer(renewal).data, status=201)
+
+    @extend_schema(responses=CertificateVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        versions = self.get_object().versions.all()
+        return Response(CertificateVersionSerializer(versions, many=True).data)
+
+    @extend_schema(parameters=[ExportQuerySerializer], responses={200: bytes})
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        certificate = self.get_object()
+        query = _parsed(ExportQuerySerializer, request.query_params)
+        version = certificate.current_version
+        exported = actions.export_certificate_files(
+            actor=request.user,
+            name=certificate.common_name,
+            certificate_pem=version.certificate_pem,
+            chain_pem=version.chain_pem,
+            private_key_pem=version.private_key_pem,
+            export_format=query["format"],
+            include_key=query["include_key"],
+            # A header, never the URL (URLs end up in logs); else the request's password.
+            password=request.headers.get("X-Keystore-Password")
+            or certificate_keystore_password(certificate),
+            target=certificate,
+        )
+        return _file_response(exported)

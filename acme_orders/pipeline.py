@@ -1,0 +1,220 @@
+"""The order state machine (design "The flow of one certificate"), one step per call.
+
+`advance(request, client)` runs the step for the request's status and returns how
+many seconds until the next step is due, or None when the request waits for a person
+(or is finished). Each step stores what a resumed run needs before the network call
+that needs it, so a worker killed anywhere resumes without a second order and without
+losing the key.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from acme_orders import keys, protocol
+from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solver
+from acme_orders.exports import split_pem_certificates
+from acme_orders.models import CertificateRequest, Challenge
+from acme_orders.solvers import PropagationGaveUp, choose_solver, solver_for
+from dns_providers.errors import DnsProviderError
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_DEADLINE = timedelta(minutes=30)
+PRE_FLIGHT_RETRY_SECONDS = 5
+ACTIVE_STATUSES = (RequestStatus.PENDING, RequestStatus.VALIDATING, RequestStatus.ISSUING)
+
+
+class RequestFailed(Exception):
+    """Ends the request as failed with this message (already in plain words)."""
+
+
+def advance(request: CertificateRequest, client) -> float | None:
+    if request.deadline_at and timezone.now() > request.deadline_at:
+        raise RequestFailed(
+            f"Gave up: the certificate was not issued within {VALIDATION_DEADLINE} "
+            "of asking for validation."
+        )
+    step = {
+        RequestStatus.PENDING: _pending,
+        RequestStatus.VALIDATING: _validating,
+        RequestStatus.ISSUING: _issuing,
+    }.get(request.status)
+    return step(request, client) if step else None
+
+
+def _save(request: CertificateRequest, *fields: str) -> None:
+    request.save(update_fields=[*fields, "updated_at"])
+
+
+def _pending(request: CertificateRequest, client) -> float | None:
+    if not request.order_url:
+        _place_order(request, client)
+    challenges = list(request.challenges.all())
+    if all(c.status == ChallengeStatus.VALID for c in challenges):
+        return _move_to(request, RequestStatus.ISSUING)
+    if not request.verify_requested:
+        if not all(solver_for(c).automated for c in challenges):
+            return None  # waits for Verify (spec V2)
+        request.verify_requested = True
+        request.deadline_at = timezone.now() + VALIDATION_DEADLINE
+        _save(request, "verify_requested", "deadline_at")
+    return _present_check_and_answer(request, client, challenges)
+
+
+def _private_key_for(request: CertificateRequest) -> str:
+    """The key for a new order, following the key policy (spec R5)."""
+    if request.key_policy == KeyPolicy.IMPORT:
+        return request.imported_key_pem
+    previous = request.certificate and request.certificate.current_version
+    if request.key_policy == KeyPolicy.SAME and previous:
+        return previous.private_key_pem
+    return keys.generate_private_key_pem(request.key_algorithm, request.key_size)
+
+
+def _place_order(request: CertificateRequest, client) -> None:
+    if not request.private_key_pem:
+        request.private_key_pem = _private_key_for(request)
+        request.csr_pem = keys.build_csr_pem(
+            request.private_key_pem, request.domains, request.signature_algorithm
+        )
+        _save(request, "private_key_pem", "csr_pem")
+    request.order_requested_at = timezone.now()
+    _save(request, "order_requested_at")
+    order = client.new_order(request.csr_pem.encode(), profile=request.profile or None)
+    try:
+        offered = protocol.offered_challenges(client, order, request.challenge_type)
+    except ValueError as error:
+        request.order_url = order.uri
+        _save(request, "order_url")
+        raise RequestFailed(str(error)) from None
+    with transaction.atomic():
+        request.order_url = order.uri
+        _save(request, "order_url")
+        for item in offered:
+            challenge = Challenge(
+                request=request,
+                domain=item.domain,
+                type=request.challenge_type,
+                authorization_url=item.authorization_url,
+                challenge_url=item.challenge_url,
+                token=item.token,
+                key_authorization=item.key_authorization,
+            )
+            if item.authorization_status == "valid":
+                challenge.status, challenge.solver = ChallengeStatus.VALID, Solver.NONE
+            else:
+                challenge.solver = choose_solver(request, challenge)
+            challenge.save()
+
+
+def _present_check_and_answer(request, client, challenges) -> float | None:
+    open_challenges = [c for c in challenges if c.status == ChallengeStatus.PENDING]
+    for challenge in open_challenges:
+        if not challenge.presented:
+            solver_for(challenge).present(challenge)
+            challenge.presented = True
+            challenge.save(update_fields=["presented"])
+    try:
+        problems = [p for c in open_challenges if (p := solver_for(c).check(c))]
+    except PropagationGaveUp as gave_up:
+        raise RequestFailed(str(gave_up)) from None
+    if problems:
+        if all(solver_for(c).automated for c in open_challenges):
+            request.error = "Waiting: " + " ".join(problems)
+            _save(request, "error")
+            return PRE_FLIGHT_RETRY_SECONDS
+        # A person published the answers: tell them which name is not ready.
+        request.verify_requested, request.deadline_at = False, None
+        request.error = "Not ready yet: " + " ".join(problems)
+        _save(request, "verify_requested", "deadline_at", "error")
+        return None
+    for challenge in open_challenges:
+        protocol.answer_challenge(client, challenge.challenge_url, challenge.type)
+        challenge.status = ChallengeStatus.PROCESSING
+        challenge.save(update_fields=["status"])
+    request.error = ""
+    _save(request, "error")
+    return _move_to(request, RequestStatus.VALIDATING, next_in=1)
+
+
+def _move_to(request, status: str, *, next_in: float | None = 0) -> float | None:
+    request.status = status
+    _save(request, "status")
+    return next_in
+
+
+def _validating(request: CertificateRequest, client) -> float | None:
+    delay = None
+    for challenge in request.challenges.exclude(status=ChallengeStatus.VALID):
+        authorization, response = protocol.fetch_authorization(client, challenge.authorization_url)
+        status = authorization.status.name
+        if status == "valid":
+            challenge.status = ChallengeStatus.VALID
+        elif status == "invalid":
+            challenge.status = ChallengeStatus.INVALID
+            challenge.error = protocol.challenge_error(authorization, challenge.challenge_url)
+        else:
+            delay = max(delay or 0, protocol.poll_delay(client, response))
+        challenge.save(update_fields=["status", "error"])
+    challenges = list(request.challenges.all())
+    if any(c.status == ChallengeStatus.INVALID for c in challenges):
+        _abandon_authorizations(client, challenges)
+        failed = [
+            f"{c.domain}: {c.error}" for c in challenges if c.status == ChallengeStatus.INVALID
+        ]
+        raise RequestFailed("Validation failed. " + " ".join(failed))
+    if delay is not None:
+        return delay
+    cleanup_challenges(request)
+    return _move_to(request, RequestStatus.ISSUING)
+
+
+def _abandon_authorizations(client, challenges) -> None:
+    """After a failed order, deactivate the authorizations still pending so they do not
+    count against the account (Let's Encrypt's integration guide)."""
+    for challenge in challenges:
+        if challenge.status in (ChallengeStatus.PENDING, ChallengeStatus.PROCESSING):
+            protocol.deactivate_authorization(client, challenge.authorization_url)
+            challenge.status = ChallengeStatus.DEACTIVATED
+            challenge.save(update_fields=["status"])
+
+
+def cleanup_challenges(request: CertificateRequest) -> None:
+    """Remove what solvers published (spec D8); runs after success and failure alike.
+    A cleanup that fails is left for the periodic sweep, never blocking the request."""
+    for challenge in request.challenges.filter(presented=True, cleaned_up=False):
+        try:
+            solver_for(challenge).cleanup(challenge)
+        except DnsProviderError as error:
+            logger.warning("Cleanup of %s left for later: %s", challenge, error)
+            continue
+        challenge.cleaned_up = True
+        challenge.save(update_fields=["cleaned_up"])
+
+
+def _issuing(request: CertificateRequest, client) -> float | None:
+    order, response = protocol.fetch_order(client, request.order_url)
+    status = order.status.name
+    if status == "ready":
+        protocol.finalize(client, order.finalize, request.csr_pem)
+        return 1
+    if status == "processing" or (status == "valid" and not order.certificate):
+        return protocol.poll_delay(client, response)
+    if status == "valid":
+        pem_chain = protocol.download_certificate(client, order.certificate)
+        certificates = split_pem_certificates(pem_chain)
+        request.certificate_pem = certificates[0]
+        request.chain_pem = "".join(certificates[1:])
+        request.status = RequestStatus.AVAILABLE
+        request.error = ""
+        _save(request, "certificate_pem", "chain_pem", "status", "error")
+        return None
+    if status == "pending":
+        raise RequestFailed(
+            "The CA still wants authorizations for this order; start a New challenge."
+        )
+    detail = protocol.describe_problem(order.error) if order.error else "no reason given"
+    raise RequestFailed(f"The CA refused to issue the certificate ({detail}).")

@@ -1,0 +1,91 @@
+from rest_framework import serializers
+
+from accounts.models import AcmeAccount
+from acme_orders.choices import (
+    ChallengeType,
+    ExportFormat,
+    KeyAlgorithm,
+    KeyPolicy,
+    KeystoreType,
+    SignatureAlgorithm,
+)
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from dns_providers.models import DnsAccount
+
+
+class ChallengeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Challenge
+        fields = [
+            "domain", "type", "status", "solver", "http_path", "http_content",
+            "txt_name", "txt_value", "error",
+        ]  # fmt: skip
+
+
+class CertificateRequestSerializer(serializers.ModelSerializer):
+    """A request as the API answers it; secrets (keys, keystore password) never appear."""
+
+    challenges = ChallengeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CertificateRequest
+        fields = [
+            "id", "status", "error", "domains", "account", "challenge_type", "key_algorithm",
+            "key_size", "signature_algorithm", "keystore_type", "key_policy", "dns_account",
+            "profile", "use_builtin_http_responder", "challenges", "certificate",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class NewRequestSerializer(serializers.Serializer):
+    """The body of POST /api/v1/requests/; the rules live in actions.request_certificate."""
+
+    account = serializers.PrimaryKeyRelatedField(queryset=AcmeAccount.objects.all())
+    domains = serializers.ListField(child=serializers.CharField(max_length=300), min_length=1)
+    challenge_type = serializers.ChoiceField(choices=ChallengeType.choices)
+    key_algorithm = serializers.ChoiceField(choices=KeyAlgorithm.choices)
+    key_size = serializers.IntegerField()
+    signature_algorithm = serializers.ChoiceField(choices=SignatureAlgorithm.choices)
+    keystore_type = serializers.ChoiceField(choices=KeystoreType.choices)
+    keystore_password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, trim_whitespace=False
+    )
+    key_policy = serializers.ChoiceField(choices=KeyPolicy.choices, default=KeyPolicy.NEW)
+    imported_key_pem = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    dns_account = serializers.PrimaryKeyRelatedField(
+        queryset=DnsAccount.objects.all(), required=False, allow_null=True
+    )
+    profile = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    use_builtin_http_responder = serializers.BooleanField(default=False)
+
+
+class AssignDnsSerializer(serializers.Serializer):
+    dns_account = serializers.PrimaryKeyRelatedField(queryset=DnsAccount.objects.all())
+
+
+class CertificateVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CertificateVersion
+        fields = [
+            "id", "serial_number", "issuer", "key_type", "not_before", "not_after",
+            "created_at", "created_by_name",
+        ]  # fmt: skip
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    current_version = CertificateVersionSerializer(read_only=True)
+    days_left = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "id", "common_name", "domains", "status", "days_left", "current_version",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.PEM)
+    include_key = serializers.BooleanField(default=False)

@@ -1,0 +1,162 @@
+"""Solvers publish a challenge's answer; all share one contract (design "The flow").
+
+    present(challenge)  publish what the CA will look for (may talk to the network)
+    check(challenge)    our own pre-flight (V9): None when ready, else why not, in words
+    cleanup(challenge)  remove what present() published; always runs, quiet if gone
+
+`solver_for(request, challenge)` picks one in the order of spec V7: an agent mapping,
+else the request's DNS account, else the built-in HTTP-01 responder where the request
+uses it, else manual.
+"""
+
+import dns.rdatatype
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from acme_orders.choices import ChallengeType, Solver
+from dns_providers import propagation
+from dns_providers.delegation import find_challenge_record
+from dns_providers.errors import DnsLookupError
+
+HTTP_CHECK_TIMEOUT = 10
+
+
+def resolve_addresses(name: str) -> list[str]:
+    """A and AAAA addresses of `name`, CNAMEs followed, through certlife's resolver."""
+    addresses = []
+    for record_type in ("A", "AAAA"):
+        try:
+            answer = propagation.resolve(name, record_type)
+        except DnsLookupError:
+            continue
+        wanted = dns.rdatatype.from_text(record_type)
+        addresses += [r.address for rrset in answer.answer if rrset.rdtype == wanted for r in rrset]
+    return addresses
+
+
+def http01_problem(challenge) -> str | None:
+    """Fetch the token as the CA will (plain HTTP on the name) and compare the content."""
+    domain, port = challenge.domain, settings.CERTLIFE_HTTP01_PORT
+    addresses = resolve_addresses(domain)
+    if not addresses:
+        return f"{domain}: the name does not resolve to an address."
+    host = domain if port == 80 else f"{domain}:{port}"
+    address = addresses[0] if ":" not in addresses[0] else f"[{addresses[0]}]"
+    url = f"http://{host}{challenge.http_path}"
+    session = requests.Session()
+    session.trust_env = False  # the check goes to the site directly, like the CA
+    try:
+        response = session.get(
+            f"http://{address}:{port}{challenge.http_path}",
+            headers={"Host": host},
+            timeout=HTTP_CHECK_TIMEOUT,
+        )
+    except requests.RequestException as error:
+        return f"{domain}: {url} could not be fetched ({type(error).__name__})."
+    if response.status_code != 200:
+        return f"{domain}: {url} answered HTTP {response.status_code}, not the token."
+    if response.text.strip() != challenge.key_authorization:
+        return f"{domain}: {url} is served but its content is not the expected value."
+    return None
+
+
+class ManualSolver:
+    """A person publishes the token or TXT record and clicks Verify (spec V2)."""
+
+    code = Solver.MANUAL
+    automated = False
+
+    def present(self, challenge) -> None:
+        pass
+
+    def check(self, challenge) -> str | None:
+        if challenge.type == ChallengeType.HTTP_01:
+            return http01_problem(challenge)
+        check = propagation.check_txt_propagation(
+            challenge.txt_name, challenge.txt_value, waited_seconds=0
+        )
+        if check.state == propagation.PropagationState.VISIBLE:
+            return None
+        return f"{challenge.domain}: {check.message}"
+
+    def cleanup(self, challenge) -> None:
+        pass
+
+
+class BuiltinHttpSolver(ManualSolver):
+    """certlife answers /.well-known/acme-challenge/<token> itself (the view reads the
+    challenge row), for sites whose port 80 is proxied to certlife."""
+
+    code = Solver.BUILTIN_HTTP
+    automated = True
+
+
+class AlreadyValid(ManualSolver):
+    """The CA reused a valid authorization: nothing to publish (PEBBLE_AUTHZREUSE)."""
+
+    code = Solver.NONE
+    automated = True
+
+    def check(self, challenge) -> str | None:
+        return None
+
+
+class DnsAccountSolver:
+    """Writes the TXT record with a DNS account (spec R4, D8), at the end of the
+    `_acme-challenge` CNAME chain with the account that sees that zone (V10), and waits,
+    bounded, until every authoritative nameserver serves it (V9)."""
+
+    code = Solver.DNS
+    automated = True
+
+    def present(self, challenge) -> None:
+        record = find_challenge_record(challenge.domain, account=challenge.request.dns_account)
+        challenge.published_record_name = record.record_name
+        challenge.published_with = record.account
+        challenge.presented_at = timezone.now()
+        # Stored before the write, so a crash after it still knows what to clean up.
+        challenge.save(update_fields=["published_record_name", "published_with", "presented_at"])
+        record.publish(challenge.txt_value)
+
+    def check(self, challenge) -> str | None:
+        waited = (timezone.now() - challenge.presented_at).total_seconds()
+        result = propagation.check_txt_propagation(
+            challenge.published_record_name, challenge.txt_value, waited_seconds=waited
+        )
+        if result.state == propagation.PropagationState.VISIBLE:
+            return None
+        if result.state == propagation.PropagationState.GAVE_UP:
+            raise PropagationGaveUp(result.message)
+        return f"{challenge.domain}: {result.message}"
+
+    def cleanup(self, challenge) -> None:
+        if challenge.published_with is None:
+            return
+        provider = challenge.published_with.build_provider()
+        provider.remove_txt(challenge.published_record_name, challenge.txt_value)
+
+
+class PropagationGaveUp(Exception):
+    """The bounded wait for a TXT record is over; the message names name and servers."""
+
+
+SOLVERS = {
+    solver.code: solver
+    for solver in (ManualSolver(), BuiltinHttpSolver(), AlreadyValid(), DnsAccountSolver())
+}
+
+
+def choose_solver(request, challenge) -> str:
+    """Spec V7: the DNS account for DNS-01, the built-in responder for HTTP-01 where the
+    request uses it, else manual. (Agent mappings come first once they exist.)"""
+    dns_account = request.dns_account
+    if challenge.type == ChallengeType.DNS_01 and dns_account is not None and dns_account.enabled:
+        return Solver.DNS
+    if challenge.type == ChallengeType.HTTP_01 and request.use_builtin_http_responder:
+        return Solver.BUILTIN_HTTP
+    return Solver.MANUAL
+
+
+def solver_for(challenge):
+    return SOLVERS[challenge.solver]

@@ -1,0 +1,136 @@
+"""Celery tasks of the order pipeline (conventions point 3: load, claim, one step,
+record the outcome)."""
+
+import logging
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.acme_client import acme_client_for
+from accounts.errors import AcmeError
+from acme_orders import pipeline
+from acme_orders.choices import RequestStatus
+from acme_orders.models import CertificateRequest, Challenge
+from certlife.audit import current_source, record_audit_event
+from dns_providers.errors import DnsProviderError
+
+logger = logging.getLogger(__name__)
+
+# One step is a few requests with time-outs; a worker that dies holding the lease
+# frees the request after this long, and the stalled-request sweep resumes it.
+LEASE = timedelta(seconds=90)
+TEMPORARY_RETRY_CAP_SECONDS = 600
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def claim(request_id: int) -> bool:
+    """Take the lease on an active request; False when another worker holds it."""
+    now = timezone.now()
+    claimed = (
+        CertificateRequest.objects.filter(pk=request_id, status__in=pipeline.ACTIVE_STATUSES)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE)
+    )
+    return claimed == 1
+
+
+def release(request_id: int) -> None:
+    CertificateRequest.objects.filter(pk=request_id).update(lease_until=None)
+
+
+def fail_request(request: CertificateRequest, message: str) -> None:
+    pipeline.cleanup_challenges(request)
+    request.status = RequestStatus.FAILED
+    request.error = message
+    request.save(update_fields=["status", "error", "updated_at"])
+    record_audit_event(
+        "request.failed", actor=None, target=request, outcome="failure", detail={"error": message}
+    )
+
+
+@shared_task(acks_late=True)
+def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
+    current_source.set("worker")
+    if not claim(request_id):
+        return  # finished, or another worker has it and will schedule what comes next
+    next_in, attempt_next = None, 0
+    try:
+        request = CertificateRequest.objects.select_related("account", "certificate").get(
+            pk=request_id
+        )
+        next_in = pipeline.advance(request, acme_client_for(request.account))
+    except pipeline.RequestFailed as failure:
+        fail_request(request, str(failure))
+    except (AcmeError, DnsProviderError) as error:
+        if error.permanent:
+            fail_request(request, str(error))
+        else:
+            attempt_next = attempt + 1
+            backoff = min(2**attempt_next * 5, TEMPORARY_RETRY_CAP_SECONDS)
+            retry_after = getattr(error, "retry_after", None)
+            next_in = retry_after or backoff * random.uniform(0.8, 1.2)  # noqa: S311
+            logger.info("Request %s: %s; trying again in %.0f s", request_id, error, next_in)
+    finally:
+        release(request_id)
+    if next_in is not None:
+        advance_certificate_request.apply_async((request_id, attempt_next), countdown=next_in)
+
+
+@shared_task
+def resume_stalled_requests() -> None:
+    """Requests whose worker died mid-step (its message lost with it) go on again."""
+    stale = timezone.now() - STALLED_AFTER
+    stalled = CertificateRequest.objects.filter(
+        Q(status__in=[RequestStatus.VALIDATING, RequestStatus.ISSUING])
+        | Q(status=RequestStatus.PENDING, verify_requested=True)
+        | Q(status=RequestStatus.PENDING, order_url=""),
+        Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()),
+        updated_at__lt=stale,
+    )
+    for request_id in stalled.values_list("pk", flat=True):
+        advance_certificate_request.delay(request_id)
+    clean_up_left_records()
+
+
+def clean_up_left_records() -> None:
+    """TXT records of finished requests whose cleanup failed or whose worker died."""
+    finished = [RequestStatus.AVAILABLE, RequestStatus.FAILED, RequestStatus.SAVED]
+    left = Challenge.objects.filter(
+        presented=True, cleaned_up=False, request__status__in=finished
+    ).values_list("request_id", flat=True)
+    for request in CertificateRequest.objects.filter(pk__in=set(left)):
+        pipeline.cleanup_challenges(request)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_certificate_email(request_id: int, to: str) -> None:
+    from django.core.mail import EmailMessage
+
+    from acme_orders.choices import ExportFormat, KeystoreType
+    from acme_orders.exports import build_export
+
+    request = CertificateRequest.objects.get(pk=request_id)
+    keystore = {KeystoreType.PKCS12: ExportFormat.PKCS12, KeystoreType.JKS: ExportFormat.JKS}
+    export_format = keystore.get(request.keystore_type, ExportFormat.PEM_BUNDLE)
+    exported = build_export(
+        export_format,
+        name=request.common_name,
+        certificate_pem=request.certificate_pem,
+        chain_pem=request.chain_pem,
+        private_key_pem=request.private_key_pem if export_format in keystore.values() else None,
+        password=request.keystore_password,
+    )
+    message = EmailMessage(
+        subject=f"Certificate for {request.common_name}",
+        body=(
+            f"The certificate for {', '.join(request.domains)} is attached "
+            f"({exported.filename}). Keystores are protected by the keystore password "
+            "chosen when the certificate was requested."
+        ),
+        to=[to],
+    )
+    message.attach(exported.filename, exported.content, exported.content_type)
+    message.send()

@@ -1,0 +1,114 @@
+"""Helpers of the issuance tests that run against Pebble, BIND9 and a real worker."""
+
+import time
+
+from cryptography import x509
+
+TERMINAL = {"available", "failed", "saved"}
+
+
+def request_body(account, domains, **overrides) -> dict:
+    body = {
+        "account": account.pk,
+        "domains": domains,
+        "challenge_type": "http-01",
+        "key_algorithm": "EC",
+        "key_size": 256,
+        "signature_algorithm": "SHA256withECDSA",
+        "keystore_type": "PEM",
+    }
+    return {**body, **overrides}
+
+
+def wait_for_request(api, request_id, until, *, seconds: float = 60) -> dict:
+    """Poll the API until `until(body)` holds; fail with the last body otherwise."""
+    deadline = time.monotonic() + seconds
+    body = {}
+    while time.monotonic() < deadline:
+        body = api.get(f"/api/v1/requests/{request_id}/").json()
+        if until(body):
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"request {request_id} did not get there in {seconds} s: {body}")
+
+
+def challenges_published(body) -> bool:
+    return body["status"] != "pending" or (
+        body["challenges"] and all(c["status"] for c in body["challenges"])
+    )
+
+
+def chain_verifies(certificate_pem: str, chain_pem: str, root_pem: str) -> None:
+    leaf = x509.load_pem_x509_certificate(certificate_pem.encode())
+    chain = x509.load_pem_x509_certificates(chain_pem.encode())
+    root = x509.load_pem_x509_certificate(root_pem.encode())
+    issuer = leaf
+    for certificate in [*chain, root]:
+        issuer.verify_directly_issued_by(certificate)
+        issuer = certificate
+
+
+def san_names(certificate_pem: str) -> set[str]:
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    return set(extension.value.get_values_for_type(x509.DNSName))
+
+
+class ForwardToLiveServer:
+    """Listens where the CA connects for HTTP-01 and forwards each GET to certlife's
+    live server, as a site's port 80 proxied to certlife would."""
+
+    def __init__(self, port: int, live_server_url: str):
+        import http.server
+        import threading
+
+        import requests
+
+        target = live_server_url
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                answer = requests.get(target + self.path, timeout=5, allow_redirects=False)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Forward)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ServeOnce(ForwardToLiveServer):
+    """Serves `content` at `path` for the first request only, then 404: a site that
+    breaks between our pre-flight check and the CA's validation."""
+
+    def __init__(self, port: int, path: str, content: str):
+        import http.server
+        import threading
+
+        served = []
+
+        class Once(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                first = self.path == path and not served
+                served.append(self.path)
+                self.send_response(200 if first else 404)
+                self.end_headers()
+                self.wfile.write(content.encode() if first else b"gone")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Once)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
