@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from acme_orders import keys, protocol
+from acme_orders import caa, keys, protocol
 from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solver
 from acme_orders.exports import split_pem_certificates
 from acme_orders.models import CertificateRequest, Challenge
@@ -74,7 +74,27 @@ def _private_key_for(request: CertificateRequest) -> str:
     return keys.generate_private_key_pem(request.key_algorithm, request.key_size)
 
 
+def _check_caa(request: CertificateRequest, client) -> None:
+    identities = caa.ca_identities(client.directory, request.account.directory_url)
+    problems = [
+        problem
+        for name in request.domains
+        if (
+            problem := caa.caa_problem(
+                name,
+                identities=identities,
+                account_url=request.account.account_url,
+                challenge_type=request.challenge_type,
+            )
+        )
+    ]
+    if problems:
+        raise RequestFailed("CAA forbids issuance. " + " ".join(problems))
+
+
 def _place_order(request: CertificateRequest, client) -> None:
+    if not request.order_requested_at:
+        _check_caa(request, client)
     if not request.private_key_pem:
         request.private_key_pem = _private_key_for(request)
         request.csr_pem = keys.build_csr_pem(

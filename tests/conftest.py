@@ -1,11 +1,17 @@
 """Shared fixtures: one named user per role, API clients, and the real-services harness."""
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from certlife.roles import ADMINISTRATOR, AUDITOR, OPERATOR
 from tests.harness.fixtures import *  # noqa: F403  (Pebble, BIND9, sshd, Celery, browser)
+
+# Work that tests enqueue goes nowhere unless a test starts a worker (celery_worker
+# points the app at Redis); Celery reads this variable over the configuration.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 PASSWORD = "Correct-Horse-7-battery"
 
