@@ -16,11 +16,9 @@ from acme_orders.choices import (
 )
 from acme_orders.exports import ExportFile, ExportProblem, build_export
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
-from acme_orders.names import DEFAULT_MAX_NAMES, InvalidDomainNames, normalize_domains
+from acme_orders.names import InvalidDomainNames, normalize_domains
+from acme_orders.profiles import name_limit
 from certlife.audit import record_audit_event
-
-# Name limits of the profiles Let's Encrypt offers (spec R7); other profiles: 100.
-PROFILE_NAME_LIMITS = {"classic": 100, "tlsserver": 25, "shortlived": 25}
 
 
 def _enqueue_advance(request: CertificateRequest) -> None:
@@ -39,7 +37,7 @@ def _check_request_input(
     if account.status != AccountStatus.VALID:
         errors["account"] = [f"The ACME account {account} is deactivated; use another."]
     try:
-        limit = PROFILE_NAME_LIMITS.get(profile, DEFAULT_MAX_NAMES)
+        limit = name_limit(profile)
         names = normalize_domains(domains, challenge_type=challenge_type, max_names=limit)
     except InvalidDomainNames as error:
         errors["domains"], names = error.messages, []

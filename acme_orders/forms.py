@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
@@ -25,7 +26,17 @@ class CertificateRequestForm(forms.Form):
     """Certificates >> ACME >> Let's Encrypt >> Request. The rules are in the action."""
 
     account = forms.ModelChoiceField(
-        queryset=AcmeAccount.objects.filter(status=AccountStatus.VALID), label="ACME account"
+        queryset=AcmeAccount.objects.filter(status=AccountStatus.VALID),
+        label="ACME account",
+        # The profile select follows the chosen account's CA (spec R7).
+        widget=forms.Select(
+            attrs={
+                "hx-get": reverse_lazy("request-profiles"),
+                "hx-trigger": "change, load",
+                "hx-target": "#profile-choices",
+                "hx-include": "[name=profile]",
+            }
+        ),
     )
     domains = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -58,9 +69,7 @@ class CertificateRequestForm(forms.Form):
         label="Answer HTTP-01 from certlife",
         help_text="For sites whose port 80 forwards /.well-known/acme-challenge/ to certlife.",
     )
-    profile = forms.CharField(
-        required=False, help_text="ACME profile, where the CA offers them (e.g. classic)."
-    )
+    profile = forms.CharField(required=False, label="ACME profile")
 
     def clean_domains(self):
         return [line.strip() for line in self.cleaned_data["domains"].splitlines() if line.strip()]

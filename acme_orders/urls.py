@@ -6,6 +6,11 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("certificates/", views.CertificateListView.as_view(), name="certificate-list"),
     path("acme/letsencrypt/request/", views.RequestCreateView.as_view(), name="request-create"),
+    path(
+        "acme/letsencrypt/request/profiles/",
+        views.RequestProfilesView.as_view(),
+        name="request-profiles",
+    ),
     path("acme/letsencrypt/pending/", views.PendingRequestListView.as_view(), name="request-list"),
     path(
         "acme/letsencrypt/requests/<int:pk>/",

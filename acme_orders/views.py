@@ -3,10 +3,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from accounts.acme_client import fetch_directory
+from accounts.errors import AcmeError
+from accounts.models import AcmeAccount
 from acme_orders import actions
 from acme_orders.choices import (
     CertificateStatus,
@@ -23,6 +26,7 @@ from acme_orders.forms import (
 )
 from acme_orders.models import Certificate, CertificateRequest, Challenge
 from acme_orders.pipeline import ACTIVE_STATUSES
+from acme_orders.profiles import offered_profiles
 from acme_orders.repository import certificate_counts, search_certificates
 from certlife.health import background_status
 
@@ -204,3 +208,21 @@ class RequestExportView(PermissionRequiredMixin, View):
         response = HttpResponse(exported.content, content_type=exported.content_type)
         response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
         return response
+
+
+class RequestProfilesView(PermissionRequiredMixin, View):
+    """htmx fragment of the Request form: the profiles the chosen account's CA offers
+    (spec R7), read from its directory. The directory is cached a few minutes and read
+    with short time-outs, like the terms link on the account form."""
+
+    permission_required = "acme_orders.add_certificaterequest"
+
+    def get(self, request):
+        account = AcmeAccount.objects.filter(pk=request.GET.get("account") or None).first()
+        context = {"selected": request.GET.get("profile", "")}
+        if account is not None:
+            try:
+                context["profiles"] = offered_profiles(fetch_directory(account.directory_url))
+            except AcmeError as error:
+                context["error"] = f"The CA's directory could not be read: {error}"
+        return render(request, "acme_orders/_profile_field.html", context)
