@@ -1,11 +1,11 @@
 from django.contrib import admin
 
 from accounts.models import AcmeAccount
-from certlife.admin import SecretsHiddenAdmin
+from certlife.admin import ReadOnlyAdmin, SecretsHiddenAdmin
 
 
 @admin.register(AcmeAccount)
-class AcmeAccountAdmin(SecretsHiddenAdmin):
+class AcmeAccountAdmin(ReadOnlyAdmin, SecretsHiddenAdmin):
     """Read-only here: accounts change only through Manage >> Accounts, the API or the
     `accounts` command, which talk to the CA and audit every change."""
 
@@ -16,12 +16,3 @@ class AcmeAccountAdmin(SecretsHiddenAdmin):
         "name", "email", "directory_url", "account_url", "status",
         "tos_agreed_at", "eab_kid", "created_at", "updated_at",
     ]  # fmt: skip
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -241,19 +241,16 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
     certificate.domains = request.domains
     certificate.status = CertificateStatus.ACTIVE
     certificate.save()
-    version = CertificateVersion.objects.create(
+    person = actor if actor is not None and actor.is_authenticated else None
+    version = CertificateVersion.from_pem(
         certificate=certificate,
-        serial_number=facts.serial_number,
-        issuer=facts.issuer,
-        key_type=facts.key_type,
-        not_before=facts.not_before,
-        not_after=facts.not_after,
         certificate_pem=request.certificate_pem,
         chain_pem=request.chain_pem,
         private_key_pem=request.private_key_pem,
-        created_by=actor if actor and actor.is_authenticated else None,
-        created_by_name=actor.get_username() if actor and actor.is_authenticated else "scheduler",
+        created_by=person,
+        created_by_name=person.get_username() if person else "scheduler",
     )
+    version.save()
     certificate.current_version = version
     certificate.save(update_fields=["current_version", "updated_at"])
     request.certificate = certificate

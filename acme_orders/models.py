@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from acme_orders.certificate_files import describe_certificate
 from acme_orders.choices import (
     CertificateStatus,
     ChallengeStatus,
@@ -86,6 +87,34 @@ class CertificateVersion(models.Model):
 
     def __str__(self):
         return f"{self.certificate} serial {self.serial_number}"
+
+    @classmethod
+    def from_pem(
+        cls,
+        *,
+        certificate,
+        certificate_pem,
+        chain_pem,
+        private_key_pem,
+        created_by,
+        created_by_name,
+    ):
+        """An unsaved version whose serial, issuer, key type and validity are read from
+        the certificate itself."""
+        facts = describe_certificate(certificate_pem)
+        return cls(
+            certificate=certificate,
+            serial_number=facts.serial_number,
+            issuer=facts.issuer,
+            key_type=facts.key_type,
+            not_before=facts.not_before,
+            not_after=facts.not_after,
+            certificate_pem=certificate_pem,
+            chain_pem=chain_pem,
+            private_key_pem=private_key_pem,
+            created_by=created_by,
+            created_by_name=created_by_name,
+        )
 
 
 class CertificateRequest(models.Model):

@@ -20,12 +20,8 @@ class SecretsHiddenAdmin(admin.ModelAdmin):
         return [name for name in super().get_fields(request, obj) if name not in hidden]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "actor_name", "action", "target_label", "source", "outcome"]
-    list_filter = ["outcome", "action"]
-    search_fields = ["actor_name", "action", "target_label", "source"]
-    date_hierarchy = "occurred_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows written only by actions: admin shows them for troubleshooting."""
 
     def has_add_permission(self, request):
         return False
@@ -35,6 +31,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "actor_name", "action", "target_label", "source", "outcome"]
+    list_filter = ["outcome", "action"]
+    search_fields = ["actor_name", "action", "target_label", "source"]
+    date_hierarchy = "occurred_at"
 
 
 @admin.register(ServiceHeartbeat)

@@ -47,17 +47,15 @@ def make_repository_certificate(
     certificate = Certificate.objects.create(
         common_name=facts.common_name, domains=facts.domains, status=status
     )
-    version = CertificateVersion.objects.create(
+    version = CertificateVersion.from_pem(
         certificate=certificate,
-        serial_number=facts.serial_number,
-        issuer=facts.issuer,
-        key_type=facts.key_type,
-        not_before=facts.not_before,
-        not_after=facts.not_after,
         certificate_pem=certificate_pem,
+        chain_pem="",
         private_key_pem=key_pem,
+        created_by=None,
         created_by_name="test",
     )
+    version.save()
     certificate.current_version = version
     certificate.save(update_fields=["current_version"])
     return certificate
