@@ -183,6 +183,12 @@ class CertificateRequest(models.Model):
     def common_name(self) -> str:
         return self.domains[0] if self.domains else ""
 
+    @property
+    def key_description(self) -> str:
+        if self.key_algorithm == KeyAlgorithm.EC:
+            return f"EC P-{self.key_size}"
+        return f"RSA {self.key_size}"
+
 
 class Challenge(models.Model):
     """One name's authorization in the current order and the challenge we answer."""

@@ -44,6 +44,7 @@ def test_request_verify_save_and_export_pkcs12(
         expect(page.locator("[data-status]")).to_have_attribute(
             "data-status", "available", timeout=60_000
         )
+    page.screenshot(path=tmp_path / "available.png", full_page=True)
     page.get_by_role("button", name="Save to repository").click()
     expect(page.get_by_text("Saved to the repository.")).to_be_visible()
 
