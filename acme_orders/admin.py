@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from acme_orders.models import Certificate, CertificateVersion
-from certlife.admin import SecretsHiddenAdmin
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from certlife.admin import ReadOnlyAdmin, SecretsHiddenAdmin
 
 
 class CertificateVersionInline(admin.TabularInline):
@@ -27,3 +27,21 @@ class CertificateVersionAdmin(SecretsHiddenAdmin):
     list_display = ["certificate", "serial_number", "key_type", "not_after", "created_by_name"]
     search_fields = ["certificate__common_name", "serial_number"]
     raw_id_fields = ["certificate", "created_by"]
+
+
+class ChallengeInline(admin.TabularInline):
+    model = Challenge
+    fields = ["domain", "type", "solver", "status", "error", "presented", "cleaned_up"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(CertificateRequest)
+class CertificateRequestAdmin(ReadOnlyAdmin, SecretsHiddenAdmin):
+    """For troubleshooting; requests change only through their actions."""
+
+    list_display = ["__str__", "account", "challenge_type", "status", "created_at"]
+    list_filter = ["status", "challenge_type"]
+    search_fields = ["domains", "error"]
+    inlines = [ChallengeInline]
