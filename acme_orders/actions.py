@@ -3,6 +3,7 @@ audit, and enqueue network work on commit. Views, the API and commands call thes
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.choices import AccountStatus
 from acme_orders import keys
@@ -17,6 +18,7 @@ from acme_orders.choices import (
 from acme_orders.exports import ExportFile, ExportProblem, build_export
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.names import InvalidDomainNames, normalize_domains
+from acme_orders.pipeline import VALIDATION_DEADLINE
 from acme_orders.profiles import name_limit
 from certlife.audit import record_audit_event
 
@@ -130,7 +132,7 @@ def verify_request(request: CertificateRequest, *, actor) -> CertificateRequest:
             }
         )
     request.verify_requested = True
-    request.deadline_at = None  # set by the pipeline when it starts validating
+    request.deadline_at = timezone.now() + VALIDATION_DEADLINE
     request.error = ""
     request.save(update_fields=["verify_requested", "deadline_at", "error", "updated_at"])
     record_audit_event("request.verify", actor=actor, target=request)

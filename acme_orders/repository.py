@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from acme_orders.choices import CertificateStatus, ExpiryBand
-from acme_orders.models import Certificate
+from acme_orders.choices import CertificateStatus, ExpiryBand, RequestStatus
+from acme_orders.models import Certificate, CertificateRequest
 
 
 def expiry_band_filter(band: str, now=None) -> Q:
@@ -77,3 +77,17 @@ def certificate_keystore_password(certificate: Certificate) -> str:
     """The keystore password of the latest request that saved into this certificate."""
     latest = certificate.requests.exclude(keystore_password="").order_by("-created_at").first()
     return latest.keystore_password if latest else ""
+
+
+def open_request_counts() -> list[tuple[str, str, int]]:
+    """(label, status, count) of requests not yet in the repository, for the dashboard."""
+    counts = dict(
+        CertificateRequest.objects.exclude(status=RequestStatus.SAVED)
+        .values_list("status")
+        .annotate(count=Count("id"))
+    )
+    return [
+        (status.label, status.value, counts.get(status.value, 0))
+        for status in RequestStatus
+        if status != RequestStatus.SAVED
+    ]

@@ -27,7 +27,11 @@ from acme_orders.forms import (
 from acme_orders.models import Certificate, CertificateRequest, Challenge
 from acme_orders.pipeline import ACTIVE_STATUSES
 from acme_orders.profiles import offered_profiles
-from acme_orders.repository import certificate_counts, search_certificates
+from acme_orders.repository import (
+    certificate_counts,
+    open_request_counts,
+    search_certificates,
+)
 from certlife.health import background_status
 
 
@@ -38,6 +42,8 @@ class DashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         if self.request.user.has_perm("acme_orders.view_certificate"):
             context["counts"] = certificate_counts()
+        if self.request.user.has_perm("acme_orders.view_certificaterequest"):
+            context["request_counts"] = open_request_counts()
         context["background"] = background_status()
         return context
 
@@ -108,9 +114,14 @@ class PendingRequestListView(PermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return CertificateRequest.objects.exclude(status=RequestStatus.SAVED).select_related(
-            "account"
-        )
+        requests = CertificateRequest.objects.exclude(status=RequestStatus.SAVED)
+        if self.request.GET.get("status") in RequestStatus.values:
+            requests = requests.filter(status=self.request.GET["status"])
+        return requests.select_related("account")
+
+    def get_context_data(self, **kwargs):
+        statuses = [s for s in RequestStatus.choices if s[0] != RequestStatus.SAVED]
+        return super().get_context_data(statuses=statuses, **kwargs)
 
     def get_template_names(self):
         if self.request.headers.get("HX-Request"):

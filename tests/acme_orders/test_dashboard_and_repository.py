@@ -66,3 +66,31 @@ def test_repository_list_shows_details_and_filters(client, auditor, repository):
     assert names(q="www.soon") == {"soon.example.com"}
     assert names(q="example.org") == {"month.example.org", "later.example.org"}
     assert len(names(status="bogus")) == 6  # an unknown filter value narrows nothing
+
+
+def test_dashboard_counts_open_requests_and_the_pending_list_filters(client, operator):
+    from accounts.models import AcmeAccount
+    from acme_orders.models import CertificateRequest
+    from tests.factories import make_key_pem
+
+    account = AcmeAccount.objects.create(
+        name="CA",
+        email="ops@example.com",
+        directory_url="https://ca.example.net/dir",
+        key_pem=make_key_pem(),
+        account_url="https://ca.example.net/acct/1",
+    )
+    for name, status in [("a.example.com", "failed"), ("b.example.com", "pending"),
+                         ("c.example.com", "failed"), ("d.example.com", "saved")]:  # fmt: skip
+        CertificateRequest.objects.create(
+            account=account, domains=[name], challenge_type="http-01", key_algorithm="EC",
+            key_size=256, signature_algorithm="SHA256withECDSA", keystore_type="PEM",
+            status=status, error="boom" if status == "failed" else "",
+        )  # fmt: skip
+    client.force_login(operator)
+    counts = {value: count for _, value, count in client.get("/").context["request_counts"]}
+    assert counts == {"pending": 1, "validating": 0, "issuing": 0, "available": 0, "failed": 2}
+    listed = client.get("/acme/letsencrypt/pending/", {"status": "failed"}).context["object_list"]
+    assert sorted(r.common_name for r in listed) == ["a.example.com", "c.example.com"]
+    everything = client.get("/acme/letsencrypt/pending/").context["object_list"]
+    assert "d.example.com" not in [r.common_name for r in everything]
