@@ -122,7 +122,10 @@ class DnsAccountSolver:
     def check(self, challenge) -> str | None:
         waited = (timezone.now() - challenge.presented_at).total_seconds()
         result = propagation.check_txt_propagation(
-            challenge.published_record_name, challenge.txt_value, waited_seconds=waited
+            challenge.published_record_name,
+            challenge.txt_value,
+            waited_seconds=waited,
+            timeout_seconds=settings.CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS,
         )
         if result.state == propagation.PropagationState.VISIBLE:
             return None

@@ -6,6 +6,7 @@ on first start. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY,
 CERTLIFE_SECRET_KEYS and CERTLIFE_HTTPS.
 """
 
+import json
 from pathlib import Path
 
 import environ
@@ -35,6 +36,22 @@ def env_int(name: str, *, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def env_url_map(name: str) -> dict[str, str]:
+    """A JSON object of names to URLs, e.g. {"cloudflare": "https://..."}; {} if unset."""
+    value = env.str(name, default="").strip()
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(key, str) and isinstance(url, str) for key, url in parsed.items()
+    ):
+        raise ImproperlyConfigured(f"{name}: expected a JSON object of names to URLs")
+    return parsed
 
 
 DATA_DIR = Path(env.str("CERTLIFE_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
@@ -185,8 +202,19 @@ if REQUESTS_CA_BUNDLE and not Path(REQUESTS_CA_BUNDLE).is_file():
 # CERTLIFE_DNS_AUTHORITATIVE_PORT (53; tests point both at a local BIND).
 CERTLIFE_DNS_RESOLVER = env.str("CERTLIFE_DNS_RESOLVER", default="")
 CERTLIFE_DNS_AUTHORITATIVE_PORT = env_int("CERTLIFE_DNS_AUTHORITATIVE_PORT", default=53)
+# How long a DNS-01 request waits for its TXT records to be served by every
+# authoritative nameserver before it fails (spec V9).
+CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS = env_int(
+    "CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS", default=600
+)
+# Other base URLs for DNS provider APIs, by key (cloudflare, godaddy, cloudns, route53,
+# sts, azure_authority, azure_management): sovereign clouds, or the tests' fakes.
+CERTLIFE_DNS_API_ENDPOINTS = env_url_map("CERTLIFE_DNS_API_ENDPOINTS")
 # The port the CA fetches HTTP-01 tokens from (always 80 in production).
 CERTLIFE_HTTP01_PORT = env_int("CERTLIFE_HTTP01_PORT", default=80)
+# How long a worker holds a certificate request while it runs one step; a worker that
+# dies frees the request after this, and the stalled-request sweep resumes it.
+CERTLIFE_REQUEST_LEASE_SECONDS = env_int("CERTLIFE_REQUEST_LEASE_SECONDS", default=90)
 
 # Celery: an embedded SQLite broker by default, Redis (or any broker URL) in production.
 CELERY_BROKER_URL = env.str(

@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from certlife.roles import ADMINISTRATOR, AUDITOR, OPERATOR
+from tests.dns_providers.fakes import FILLER_ZONES, ZONES
+from tests.dns_providers.fakes.route53 import start_moto_route53
 from tests.harness.fixtures import *  # noqa: F403  (Pebble, BIND9, sshd, Celery, browser)
 
 # Work that tests enqueue goes nowhere unless a test starts a worker (celery_worker
@@ -81,3 +83,11 @@ def pebble_account(transactional_db, acme_environment, pebble, administrator):
         directory=pebble.directory_url,
         agree_tos=True,
     )
+
+
+@pytest.fixture(scope="session")
+def moto_route53(tmp_path_factory):
+    """Route 53 as moto in server mode (tests/dns_providers/fakes/route53.py)."""
+    moto = start_moto_route53(tmp_path_factory.mktemp("moto"), ZONES + FILLER_ZONES[:3])
+    yield moto
+    moto.process.stop()

@@ -1,7 +1,9 @@
 """The registry of DNS providers, by code. A new provider is one module and one line here."""
 
+from dns_providers.providers.azure import AzureDnsProvider
 from dns_providers.providers.base import CredentialField, DnsProvider
 from dns_providers.providers.cloudflare import CloudflareProvider
+from dns_providers.providers.cloudns import ClouDnsProvider
 from dns_providers.providers.godaddy import GoDaddyProvider
 from dns_providers.providers.rfc2136 import Rfc2136Provider
 from dns_providers.providers.route53 import Route53Provider
@@ -13,6 +15,8 @@ PROVIDERS: dict[str, type[DnsProvider]] = {
         Route53Provider,
         CloudflareProvider,
         GoDaddyProvider,
+        ClouDnsProvider,
+        AzureDnsProvider,
     )
 }
 

@@ -2,6 +2,7 @@
 (`ProviderUnderTest`) so the contract test can walk the registry."""
 
 import contextlib
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,15 +10,14 @@ from dataclasses import dataclass
 import pytest
 
 from dns_providers.providers import http as provider_http
+from tests.harness.tls import write_server_certificate
 
+from .fakes import FILLER_ZONES, ZONES
+from .fakes.azure import FakeAzure
 from .fakes.cloudflare import FakeCloudflare
+from .fakes.cloudns import FakeClouDns
 from .fakes.godaddy import FakeGoDaddy
-from .fakes.route53 import start_moto_route53
 from .fakes.server import FakeApiServer
-
-ZONES = ("example.com", "example.net", "sub.example.com")
-# More zones than one page of a provider's zone list, so pagination is exercised.
-FILLER_ZONES = tuple(f"filler-{number:02}.test" for number in range(60))
 
 
 @dataclass
@@ -65,13 +65,6 @@ def rfc2136_under_test(bind_dns):
         lambda name: sorted(bind_dns.query(name, "TXT")),
         subzone=None,
     )
-
-
-@pytest.fixture(scope="session")
-def moto_route53(tmp_path_factory):
-    moto = start_moto_route53(tmp_path_factory.mktemp("moto"), ZONES + FILLER_ZONES[:3])
-    yield moto
-    moto.process.stop()
 
 
 def _route53_values(moto, name: str) -> list[str]:
@@ -146,6 +139,69 @@ def godaddy_under_test(bind_dns, dns_api_endpoints):
             "godaddy",
             {"api_key": api.api_key, "api_secret": api.api_secret},
             {"api_key": api.api_key, "api_secret": "wrong-secret"},
+            api.txt_values,
+            fake=api,
+        )
+
+
+@pytest.fixture
+def cloudns_under_test(bind_dns, dns_api_endpoints):
+    api = FakeClouDns(
+        auth_id="4321",
+        sub_auth_id="8765",
+        sub_auth_user="certlife-sub",
+        password="cd-password-" + uuid.uuid4().hex,
+        zones=ZONES + FILLER_ZONES,
+        bind=bind_dns,
+    )
+    with FakeApiServer(api) as server:
+        dns_api_endpoints["cloudns"] = server.url
+        credentials = {"auth_id": api.auth_id, "auth_password": api.password}
+        yield ProviderUnderTest(
+            "cloudns",
+            credentials,
+            {**credentials, "auth_password": "wrong-password"},
+            api.txt_values,
+            fake=api,
+        )
+
+
+@pytest.fixture(scope="session")
+def fake_azure_tls(tmp_path_factory):
+    """(server SSL context, CA file) for the Azure fake: the SDKs only speak HTTPS."""
+    ca_path, cert_path, key_path = write_server_certificate(tmp_path_factory.mktemp("azure-tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context, str(ca_path)
+
+
+@pytest.fixture
+def azure_under_test(bind_dns, dns_api_endpoints, fake_azure_tls, settings):
+    context, ca_path = fake_azure_tls
+    api = FakeAzure(
+        subscription_id=str(uuid.uuid4()),
+        tenant_id=str(uuid.uuid4()),
+        client_id=str(uuid.uuid4()),
+        client_secret="az-secret-" + uuid.uuid4().hex,
+        resource_group="certlife-dns",
+        zones=ZONES + FILLER_ZONES,
+        bind=bind_dns,
+    )
+    with FakeApiServer(api, ssl_context=context) as server:
+        api.url = server.url
+        dns_api_endpoints["azure_authority"] = dns_api_endpoints["azure_management"] = server.url
+        settings.REQUESTS_CA_BUNDLE = ca_path
+        credentials = {
+            "subscription_id": api.subscription_id,
+            "tenant_id": api.tenant_id,
+            "client_id": api.client_id,
+            "client_secret": api.client_secret,
+            "resource_group": api.resource_group,
+        }
+        yield ProviderUnderTest(
+            "azure",
+            credentials,
+            {**credentials, "client_secret": "wrong-secret"},
             api.txt_values,
             fake=api,
         )

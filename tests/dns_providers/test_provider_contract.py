@@ -12,6 +12,8 @@ FIXTURE_FOR_PROVIDER = {
     "route53": "route53_under_test",
     "cloudflare": "cloudflare_under_test",
     "godaddy": "godaddy_under_test",
+    "cloudns": "cloudns_under_test",
+    "azure": "azure_under_test",
 }
 
 

@@ -21,10 +21,10 @@ def test_change_batches_keep_the_other_value(route53_under_test):
 
     fqdn = name
     assert moto.change_batches() == [
-        [{"action": "UPSERT", "name": fqdn, "values": ['"first"']}],
-        [{"action": "UPSERT", "name": fqdn, "values": ['"first"', '"second"']}],
-        [{"action": "UPSERT", "name": fqdn, "values": ['"second"']}],
-        [{"action": "DELETE", "name": fqdn, "values": ['"second"']}],
+        [{"action": "UPSERT", "name": fqdn, "type": "TXT", "values": ['"first"']}],
+        [{"action": "UPSERT", "name": fqdn, "type": "TXT", "values": ['"first"', '"second"']}],
+        [{"action": "UPSERT", "name": fqdn, "type": "TXT", "values": ['"second"']}],
+        [{"action": "DELETE", "name": fqdn, "type": "TXT", "values": ['"second"']}],
     ]
 
 

@@ -40,8 +40,11 @@ def database_url(settings_dict: dict, vendor: str) -> str:
 
 def _reset_broker_state(app):
     # Drop pooled connections and cached queue routing so the app re-reads its conf.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps pools in a registry keyed by broker URL: clear that too, or pointing
+    # at the same broker again hands back the pool just closed ("Acquire on closed pool").
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     for cached in ("amqp", "control"):
         app.__dict__.pop(cached, None)

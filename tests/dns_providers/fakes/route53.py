@@ -6,7 +6,9 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -16,6 +18,8 @@ import requests
 from tests.harness.process import ServiceProcess, free_port, port_accepts
 
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
+# Headers of one connection, not of the request: the forwarder sets its own.
+HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 ROUTE53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
 POLICY = {
     "Version": "2012-10-17",
@@ -80,6 +84,7 @@ def _changes(root) -> list[dict]:
             {
                 "action": change.findtext(f"{ROUTE53_NS}Action"),
                 "name": record_set.findtext(f"{ROUTE53_NS}Name"),
+                "type": record_set.findtext(f"{ROUTE53_NS}Type"),
                 "values": [value.text for value in record_set.iter(f"{ROUTE53_NS}Value")],
             }
         )
@@ -109,3 +114,71 @@ def start_moto_route53(workdir: Path, zones) -> MotoRoute53:
     for zone in zones:
         route53.create_hosted_zone(Name=zone, CallerReference=zone)
     return moto
+
+
+class Route53BindMirror:
+    """A pass-through in front of moto that, once moto has accepted a
+    ChangeResourceRecordSets, applies its TXT changes to the harness BIND, so a record
+    written "in Route 53" is served by the nameserver Pebble asks. The SDK sees moto's
+    own answers; moto still checks and records every request."""
+
+    def __init__(self, moto: MotoRoute53, bind):
+        self.moto, self.bind = moto, bind
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def apply(self, changes: list[dict]) -> None:
+        for change in changes:
+            name = change["name"].rstrip(".")
+            if change["type"] != "TXT" or not any(
+                name == zone or name.endswith("." + zone) for zone in self.bind.zones
+            ):
+                continue
+            if change["action"] in ("UPSERT", "DELETE"):
+                self.bind.delete_txt(name)
+            if change["action"] in ("UPSERT", "CREATE"):
+                for value in change["values"]:
+                    self.bind.add_txt(name, value.strip('"'))
+
+    def _handler(self):
+        mirror = self
+
+        class Forward(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {key: value for key, value in self.headers.items()
+                           if key.lower() not in HOP_HEADERS}  # fmt: skip
+                answer = requests.request(
+                    self.command, mirror.moto.url + self.path, headers=headers, data=body,
+                    timeout=10,
+                )  # fmt: skip
+                if (self.command == "POST" and answer.status_code == 200
+                        and self.path.split("?")[0].rstrip("/").endswith("/rrset")):  # fmt: skip
+                    # Our own boto3 request, already accepted by moto: trusted XML.
+                    mirror.apply(_changes(ElementTree.fromstring(body)))  # noqa: S314
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in HOP_HEADERS:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, format, *args):
+                pass
+
+        return Forward
