@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import AcmeError
 from acme_orders import caa, keys, protocol
 from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solver
 from acme_orders.exports import split_pem_certificates
@@ -181,7 +182,6 @@ def _validating(request: CertificateRequest, client) -> float | None:
         challenge.save(update_fields=["status", "error"])
     challenges = list(request.challenges.all())
     if any(c.status == ChallengeStatus.INVALID for c in challenges):
-        _abandon_authorizations(client, challenges)
         failed = [
             f"{c.domain}: {c.error}" for c in challenges if c.status == ChallengeStatus.INVALID
         ]
@@ -192,14 +192,19 @@ def _validating(request: CertificateRequest, client) -> float | None:
     return _move_to(request, RequestStatus.ISSUING)
 
 
-def _abandon_authorizations(client, challenges) -> None:
-    """After a failed order, deactivate the authorizations still pending so they do not
-    count against the account (Let's Encrypt's integration guide)."""
-    for challenge in challenges:
-        if challenge.status in (ChallengeStatus.PENDING, ChallengeStatus.PROCESSING):
+def abandon_authorizations(request: CertificateRequest, client) -> None:
+    """After a failed order (whatever failed), deactivate the authorizations still
+    pending so they do not count against the account (Let's Encrypt's integration
+    guide). Best effort: the request has failed either way."""
+    open_statuses = (ChallengeStatus.PENDING, ChallengeStatus.PROCESSING)
+    for challenge in request.challenges.filter(status__in=open_statuses):
+        try:
             protocol.deactivate_authorization(client, challenge.authorization_url)
-            challenge.status = ChallengeStatus.DEACTIVATED
-            challenge.save(update_fields=["status"])
+        except AcmeError as error:
+            logger.warning("Could not deactivate the authorization of %s: %s", challenge, error)
+            continue
+        challenge.status = ChallengeStatus.DEACTIVATED
+        challenge.save(update_fields=["status"])
 
 
 def cleanup_challenges(request: CertificateRequest) -> None:

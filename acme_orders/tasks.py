@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,11 +20,19 @@ from dns_providers.errors import DnsProviderError
 
 logger = logging.getLogger(__name__)
 
-# One step is a few requests with time-outs; a worker that dies holding the lease
-# frees the request after this long, and the stalled-request sweep resumes it.
-LEASE = timedelta(seconds=90)
 TEMPORARY_RETRY_CAP_SECONDS = 600
-STALLED_AFTER = timedelta(minutes=2)
+
+
+def lease() -> timedelta:
+    """One step is a few requests with time-outs; a worker that dies holding the lease
+    frees the request after this long (CERTLIFE_REQUEST_LEASE_SECONDS, default 90 s)."""
+    return timedelta(seconds=settings.CERTLIFE_REQUEST_LEASE_SECONDS)
+
+
+def stalled_after() -> timedelta:
+    # A request untouched for a lease and a third more lost its worker (2 min by default);
+    # read at call time so tests can shorten the lease.
+    return lease() * 4 / 3
 
 
 def claim(request_id: int) -> bool:
@@ -32,7 +41,7 @@ def claim(request_id: int) -> bool:
     claimed = (
         CertificateRequest.objects.filter(pk=request_id, status__in=pipeline.ACTIVE_STATUSES)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE)
+        .update(lease_until=now + lease())
     )
     return claimed == 1
 
@@ -41,7 +50,9 @@ def release(request_id: int) -> None:
     CertificateRequest.objects.filter(pk=request_id).update(lease_until=None)
 
 
-def fail_request(request: CertificateRequest, message: str) -> None:
+def fail_request(request: CertificateRequest, message: str, client=None) -> None:
+    if client is not None:
+        pipeline.abandon_authorizations(request, client)
     pipeline.cleanup_challenges(request)
     request.status = RequestStatus.FAILED
     request.error = message
@@ -56,17 +67,18 @@ def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
     current_source.set("worker")
     if not claim(request_id):
         return  # finished, or another worker has it and will schedule what comes next
-    next_in, attempt_next = None, 0
+    next_in, attempt_next, client = None, 0, None
     try:
         request = CertificateRequest.objects.select_related("account", "certificate").get(
             pk=request_id
         )
-        next_in = pipeline.advance(request, acme_client_for(request.account))
+        client = acme_client_for(request.account)
+        next_in = pipeline.advance(request, client)
     except pipeline.RequestFailed as failure:
-        fail_request(request, str(failure))
+        fail_request(request, str(failure), client)
     except (AcmeError, DnsProviderError) as error:
         if error.permanent:
-            fail_request(request, str(error))
+            fail_request(request, str(error), client)
         else:
             attempt_next = attempt + 1
             backoff = min(2**attempt_next * 5, TEMPORARY_RETRY_CAP_SECONDS)
@@ -82,7 +94,7 @@ def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
 @shared_task
 def resume_stalled_requests() -> None:
     """Requests whose worker died mid-step (its message lost with it) go on again."""
-    stale = timezone.now() - STALLED_AFTER
+    stale = timezone.now() - stalled_after()
     stalled = CertificateRequest.objects.filter(
         Q(status__in=[RequestStatus.VALIDATING, RequestStatus.ISSUING])
         | Q(status=RequestStatus.PENDING, verify_requested=True)

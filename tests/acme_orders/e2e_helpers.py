@@ -112,3 +112,93 @@ class ServeOnce(ForwardToLiveServer):
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Once)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+def orders_at_ca(account) -> list[str]:
+    """Every order the CA holds for the account, asked of the CA itself (Pebble lists
+    an account's orders, a few to a page)."""
+    from accounts.acme_client import acme_client_for
+
+    client = acme_client_for(account)
+    page = post_as_get(client, account.account_url).json()["orders"]
+    urls = []
+    while page:
+        response = post_as_get(client, page)
+        urls += response.json()["orders"]
+        page = response.links.get("next", {}).get("url")
+    return urls
+
+
+def post_as_get(client, url: str):
+    """A POST-as-GET with the account's client (the library keeps its helper private)."""
+    return client._post_as_get(url)  # noqa: SLF001
+
+
+class CaGatedTokenServer:
+    """Serves HTTP-01 tokens on `port`, but treats the CA's validation requests (Pebble's
+    VA says so in its User-Agent) apart from certlife's own pre-flight check: tokens in
+    `refused_to_ca` answer the CA 404, tokens in `held_for_ca` keep the CA waiting until
+    `release` is set (at most `hold_seconds`). Any other request is answered at once."""
+
+    CA_USER_AGENT = "LetsEncrypt-Pebble-VA"
+
+    def __init__(self, port: int, hold_seconds: float = 10):
+        import http.server
+        import threading
+
+        self.tokens: dict[str, str] = {}
+        self.refused_to_ca: set[str] = set()
+        self.held_for_ca: set[str] = set()
+        self.release = threading.Event()
+        self.requested_paths: list[str] = []  # every request, the CA's and ours
+        self.ca_requests: list[str] = []
+        gate = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                token = self.path.rsplit("/", 1)[-1]
+                content = gate.tokens.get(token)
+                gate.requested_paths.append(self.path)
+                if gate.CA_USER_AGENT in self.headers.get("User-Agent", ""):
+                    gate.ca_requests.append(self.path)
+                    if token in gate.held_for_ca:
+                        gate.release.wait(hold_seconds)
+                    if token in gate.refused_to_ca:
+                        content = None
+                body = (content or "not found").encode()
+                self.send_response(200 if content else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def publish(self, request) -> None:
+        for challenge in request.challenges.exclude(token=""):
+            self.tokens[challenge.token] = challenge.key_authorization
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def secret_fragments(key_pem: str) -> list[str]:
+    """What of a private key could show in a log: its PEM's base64 lines, and the
+    private value as a JWK writes it ("d")."""
+    import josepy as jose
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(key_pem.encode(), None)
+    jwk = jose.JWKEC(key=key) if hasattr(key, "curve") else jose.JWKRSA(key=key)
+    lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
+    return [*lines, jwk.to_partial_json()["d"]]
