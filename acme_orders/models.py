@@ -167,6 +167,9 @@ class CertificateRequest(models.Model):
     )
     deadline_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    next_step_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the scheduled next step is due."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -46,8 +46,12 @@ def claim(request_id: int) -> bool:
     return claimed == 1
 
 
-def release(request_id: int) -> None:
-    CertificateRequest.objects.filter(pk=request_id).update(lease_until=None)
+def release(request_id: int, next_in: float | None) -> None:
+    """Free the lease and note when the next step is due (None: nothing scheduled)."""
+    next_step_at = timezone.now() + timedelta(seconds=next_in) if next_in is not None else None
+    CertificateRequest.objects.filter(pk=request_id).update(
+        lease_until=None, next_step_at=next_step_at
+    )
 
 
 def fail_request(request: CertificateRequest, message: str, client=None) -> None:
@@ -86,7 +90,7 @@ def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
             next_in = retry_after or backoff * random.uniform(0.8, 1.2)  # noqa: S311
             logger.info("Request %s: %s; trying again in %.0f s", request_id, error, next_in)
     finally:
-        release(request_id)
+        release(request_id, next_in)
     if next_in is not None:
         advance_certificate_request.apply_async((request_id, attempt_next), countdown=next_in)
 
@@ -94,17 +98,22 @@ def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
 @shared_task
 def resume_stalled_requests() -> None:
     """Requests whose worker died mid-step (its message lost with it) go on again."""
+    for request_id in stalled_requests().values_list("pk", flat=True):
+        advance_certificate_request.delay(request_id)
+    clean_up_left_records()
+
+
+def stalled_requests():
+    """Active requests nobody holds and no scheduled step will pick up."""
     stale = timezone.now() - stalled_after()
-    stalled = CertificateRequest.objects.filter(
+    return CertificateRequest.objects.filter(
         Q(status__in=[RequestStatus.VALIDATING, RequestStatus.ISSUING])
         | Q(status=RequestStatus.PENDING, verify_requested=True)
         | Q(status=RequestStatus.PENDING, order_url=""),
         Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()),
-        updated_at__lt=stale,
+        # A step scheduled for later is not stalled until well past its time.
+        Q(next_step_at__isnull=True, updated_at__lt=stale) | Q(next_step_at__lt=stale),
     )
-    for request_id in stalled.values_list("pk", flat=True):
-        advance_certificate_request.delay(request_id)
-    clean_up_left_records()
 
 
 def clean_up_left_records() -> None:

@@ -54,8 +54,13 @@ def find_challenge_record(domain: str, *, account: DnsAccount | None = None) -> 
         return ChallengeRecord(domain, record_name, zone, candidate)
     tried = ", ".join(candidate.provider_label for candidate in candidates) or "none enabled"
     reasons = "".join(f"; {failure.message}" for failure in failures)
+    advice = (
+        "Fix the DNS account named above, or add one that can write this zone."
+        if failures
+        else "Add or enable a DNS account for its zone."
+    )
     raise DnsProviderError(
         f"No enabled DNS account can write {record_name} (accounts tried: {tried}){reasons}. "
-        "Add or enable a DNS account for its zone.",
+        + advice,
         permanent=all(failure.permanent for failure in failures),
     )

@@ -151,7 +151,8 @@ def test_wrong_credentials_fail_the_connection_test_and_the_request(
     assert done["error"] == (
         f"No enabled DNS account can write _acme-challenge.{name} (accounts tried: "
         "Cloudflare); Cloudflare: HTTP 403: 10000: Authentication error (check the "
-        "credentials and their permissions). Add or enable a DNS account for its zone."
+        "credentials and their permissions). Fix the DNS account named above, or add one "
+        "that can write this zone."
     )
     assert wrong_token not in done["error"] + last_test["message"]
     assert not [r for r in cloudflare.requests if r.method != "GET"]  # nothing written

@@ -168,10 +168,11 @@ def killable_worker(django_db_setup, acme_environment, tmp_path, settings):
 
 def restart_and_sweep(worker: KillableWorker, request_id: int) -> None:
     """A new worker, then the periodic sweep once the request counts as stalled: its
-    lease has run out and it has not changed for `stalled_after()`."""
+    lease has run out and it has not changed (or its scheduled step has been overdue)
+    for `stalled_after()`."""
     worker.start()
     request = CertificateRequest.objects.get(pk=request_id)
-    due = request.updated_at + tasks.stalled_after()
+    due = (request.next_step_at or request.updated_at) + tasks.stalled_after()
     if request.lease_until:
         due = max(due, request.lease_until)
     time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.2)
