@@ -24,7 +24,6 @@ from dns_providers.errors import DnsProviderError
 logger = logging.getLogger(__name__)
 
 VALIDATION_DEADLINE = timedelta(minutes=30)
-PRE_FLIGHT_RETRY_SECONDS = 5
 ACTIVE_STATUSES = (RequestStatus.PENDING, RequestStatus.VALIDATING, RequestStatus.ISSUING)
 
 
@@ -146,7 +145,7 @@ def _present_check_and_answer(request, client, challenges) -> float | None:
         if all(solver_for(c).automated for c in open_challenges):
             request.error = "Waiting: " + " ".join(problems)
             _save(request, "error")
-            return PRE_FLIGHT_RETRY_SECONDS
+            return min(solver_for(c).retry_seconds(c) for c in open_challenges)
         # A person published the answers: tell them which name is not ready.
         request.verify_requested, request.deadline_at = False, None
         request.error = "Not ready yet: " + " ".join(problems)

@@ -2,6 +2,7 @@
 
     present(challenge)  publish what the CA will look for (may talk to the network)
     check(challenge)    our own pre-flight (V9): None when ready, else why not, in words
+    retry_seconds(challenge)  how soon to check again when not ready
     cleanup(challenge)  remove what present() published; always runs, quiet if gone
 
 `solver_for(request, challenge)` picks one in the order of spec V7: an agent mapping,
@@ -20,6 +21,7 @@ from dns_providers.delegation import find_challenge_record
 from dns_providers.errors import DnsLookupError
 
 HTTP_CHECK_TIMEOUT = 10
+PRE_FLIGHT_RETRY_SECONDS = 5
 
 
 def resolve_addresses(name: str) -> list[str]:
@@ -80,6 +82,10 @@ class ManualSolver:
             return None
         return f"{challenge.domain}: {check.message}"
 
+    def retry_seconds(self, challenge) -> int:
+        """How soon to check again after check() found the answer not yet served."""
+        return PRE_FLIGHT_RETRY_SECONDS
+
     def cleanup(self, challenge) -> None:
         pass
 
@@ -120,18 +126,31 @@ class DnsAccountSolver:
         record.publish(challenge.txt_value)
 
     def check(self, challenge) -> str | None:
+        if challenge.published_with is None:
+            raise PropagationGaveUp(
+                f"{challenge.domain}: the DNS account that wrote the TXT record was deleted; "
+                "start a New challenge."
+            )
+        provider = challenge.published_with.provider_class
         waited = (timezone.now() - challenge.presented_at).total_seconds()
         result = propagation.check_txt_propagation(
             challenge.published_record_name,
             challenge.txt_value,
             waited_seconds=waited,
-            timeout_seconds=settings.CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS,
+            timeout_seconds=provider.propagation_timeout_seconds
+            or settings.CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS,
+            interval_seconds=provider.propagation_poll_seconds,
         )
         if result.state == propagation.PropagationState.VISIBLE:
             return None
         if result.state == propagation.PropagationState.GAVE_UP:
             raise PropagationGaveUp(result.message)
         return f"{challenge.domain}: {result.message}"
+
+    def retry_seconds(self, challenge) -> int:
+        if challenge.published_with is None:
+            return PRE_FLIGHT_RETRY_SECONDS
+        return challenge.published_with.provider_class.propagation_poll_seconds
 
     def cleanup(self, challenge) -> None:
         if challenge.published_with is None:

@@ -61,6 +61,10 @@ class DnsProvider:
     label: ClassVar[str]
     fields: ClassVar[tuple[CredentialField, ...]]
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # How often to look for a new TXT record on the authoritative servers, and how long
+    # at most (None: CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS); slow providers say more.
+    propagation_poll_seconds: ClassVar[int] = 10
+    propagation_timeout_seconds: ClassVar[int | None] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

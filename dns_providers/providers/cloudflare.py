@@ -22,6 +22,7 @@ def describe_error(response: requests.Response) -> str:
 class CloudflareProvider(DnsProvider):
     code = "cloudflare"
     label = "Cloudflare"
+    propagation_poll_seconds = 5
     fields = (
         CredentialField(
             "api_token",

@@ -48,6 +48,8 @@ def is_failure(body) -> bool:
 class ClouDnsProvider(DnsProvider):
     code = "cloudns"
     label = "ClouDNS"
+    propagation_poll_seconds = 15
+    propagation_timeout_seconds = 1200
     fields = (
         CredentialField(
             "auth_id",

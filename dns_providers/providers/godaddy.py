@@ -28,6 +28,9 @@ def describe_error(response: requests.Response) -> str:
 class GoDaddyProvider(DnsProvider):
     code = "godaddy"
     label = "GoDaddy"
+    # GoDaddy's nameservers are known to take many minutes to serve a new record.
+    propagation_poll_seconds = 30
+    propagation_timeout_seconds = 1800
     fields = (
         CredentialField("api_key", "API key"),
         CredentialField("api_secret", "API secret", secret=True),

@@ -46,6 +46,7 @@ MD5_WARNING = "hmac-md5 is weak: use hmac-sha256 or stronger as soon as the serv
 class Rfc2136Provider(DnsProvider):
     code = "rfc2136"
     label = "RFC 2136"
+    propagation_poll_seconds = 2  # our own servers: primaries answer at once
     fields = (
         CredentialField("server", "Server host or IP address"),
         CredentialField("port", "Port", default="53"),

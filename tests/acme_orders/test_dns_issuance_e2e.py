@@ -72,18 +72,31 @@ def test_assign_dns_later_starts_validation_on_its_own(
     assert bind_dns.query("_acme-challenge.later.example.com", "TXT") == []
 
 
-def test_cname_delegation_writes_in_the_target_zone(
-    celery_worker, api_as, administrator, pebble_account, rfc2136_account, bind_dns
+def test_cname_delegation_issues_with_credentials_for_the_target_zone_only(
+    celery_worker, api_as, administrator, pebble_account, bind_dns
 ):
     bind_dns.add_record(
         "_acme-challenge.delegated.example.com", "CNAME", "delegated.acme.example.net."
+    )
+    example_net_only = create_dns_account(
+        provider="rfc2136",
+        name="example.net only",
+        credentials={
+            "server": bind_dns.host,
+            "port": str(bind_dns.port),
+            "key_name": bind_dns.tsig_key_name,
+            "key_secret": bind_dns.tsig_secret,
+            "algorithm": "hmac-sha256",
+            "zone": "example.net",
+        },
+        actor=administrator,
     )
     api = api_as(administrator)
     body = request_body(
         pebble_account,
         ["delegated.example.com"],
         challenge_type="dns-01",
-        dns_account=rfc2136_account.pk,
+        dns_account=example_net_only.pk,
     )
     request_id = api.post("/api/v1/requests/", body, format="json").json()["id"]
     done = wait_for_request(api, request_id, finished, seconds=90)
@@ -96,3 +109,44 @@ def test_cname_delegation_writes_in_the_target_zone(
     saved = api.post(f"/api/v1/requests/{request_id}/save/").json()
     assert saved["certificate"]
     assert san_names(challenge.request.certificate_pem) == {"delegated.example.com"}
+
+
+def test_records_left_by_a_dead_worker_are_swept(
+    celery_worker, administrator, pebble_account, rfc2136_account, bind_dns
+):
+    """A request that ended while its TXT record stayed (cleanup failed, or the worker
+    died in between) is cleaned up by the periodic sweep (spec D8)."""
+    from acme_orders.models import CertificateRequest, Challenge
+    from acme_orders.tasks import clean_up_left_records
+
+    request = CertificateRequest.objects.create(
+        account=pebble_account,
+        domains=["left.example.com"],
+        challenge_type="dns-01",
+        key_algorithm="EC",
+        key_size=256,
+        signature_algorithm="SHA256withECDSA",
+        keystore_type="PEM",
+        dns_account=rfc2136_account,
+        status="failed",
+    )
+    challenge = Challenge.objects.create(
+        request=request,
+        domain="left.example.com",
+        type="dns-01",
+        authorization_url="https://ca.invalid/authz/1",
+        key_authorization="token.thumbprint",
+        solver="dns",
+        presented=True,
+        published_record_name="_acme-challenge.left.example.com",
+        published_with=rfc2136_account,
+    )
+    bind_dns.add_txt("_acme-challenge.left.example.com", "someone-else")
+    bind_dns.add_txt("_acme-challenge.left.example.com", challenge.txt_value)
+
+    clean_up_left_records()
+
+    assert bind_dns.query("_acme-challenge.left.example.com", "TXT") == ["someone-else"]
+    challenge.refresh_from_db()
+    assert challenge.cleaned_up
+    bind_dns.delete_txt("_acme-challenge.left.example.com")
