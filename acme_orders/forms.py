@@ -42,7 +42,9 @@ class CertificateRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="One name per line (1 to 100). The first is the common name.",
     )
-    challenge_type = forms.ChoiceField(choices=ChallengeType.choices, widget=forms.RadioSelect)
+    challenge_type = forms.ChoiceField(
+        choices=ChallengeType.choices, widget=forms.RadioSelect, initial=ChallengeType.HTTP_01
+    )
     key_algorithm = forms.ChoiceField(choices=KeyAlgorithm.choices, initial=KeyAlgorithm.EC)
     key_size = forms.TypedChoiceField(choices=KEY_SIZES, coerce=int, initial=256)
     signature_algorithm = forms.ChoiceField(

@@ -9,3 +9,28 @@ document.addEventListener("click", function (event) {
     setTimeout(function () { button.textContent = "Copy"; }, 1500);
   });
 });
+
+// Request form: offer only the key sizes and signature algorithms of the chosen key
+// algorithm (the server checks the pair either way).
+function syncKeyChoices() {
+  const algorithm = document.getElementById("id_key_algorithm");
+  if (!algorithm) return;
+  for (const id of ["id_key_size", "id_signature_algorithm"]) {
+    const select = document.getElementById(id);
+    if (!select) continue;
+    let firstFitting = null;
+    for (const option of select.options) {
+      const fits = option.text.includes(algorithm.value);
+      option.hidden = !fits;
+      option.disabled = !fits;
+      if (fits && firstFitting === null) firstFitting = option;
+    }
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled && firstFitting) {
+      select.value = firstFitting.value;
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", syncKeyChoices);
+document.addEventListener("change", function (event) {
+  if (event.target.id === "id_key_algorithm") syncKeyChoices();
+});

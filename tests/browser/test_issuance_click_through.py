@@ -20,6 +20,13 @@ def test_request_verify_save_and_export_pkcs12(
     page.get_by_role("link", name="Request", exact=True).click()
     expect(page.locator("h1")).to_have_text("Request a certificate")
 
+    # Choosing RSA offers RSA sizes and signatures only.
+    page.get_by_label("Key algorithm").select_option("RSA")
+    expect(page.get_by_label("Key size")).to_have_value("2048")
+    expect(page.get_by_label("Signature algorithm")).to_have_value("SHA256withRSA")
+    page.get_by_label("Key algorithm").select_option("EC")
+    expect(page.get_by_label("Key size")).to_have_value("256")
+
     page.get_by_label("ACME account").select_option(label=str(pebble_account))
     page.get_by_label("Domains").fill("ui.example.com\nwww.ui.example.com")
     page.get_by_label("HTTP-01", exact=True).check()
