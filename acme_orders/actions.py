@@ -273,7 +273,8 @@ def export_certificate_files(
 ) -> ExportFile:  # fmt: skip
     """A file of an issued certificate (spec P2); the key only on explicit choice, for
     users allowed to export keys. Audited, key or not."""
-    if include_key and not actor.has_perm("acme_orders.export_private_key"):
+    # No actor: the command line without --as-user, run with the server's own trust.
+    if include_key and actor is not None and not actor.has_perm("acme_orders.export_private_key"):
         record_audit_event("certificate.export", actor=actor, target=target, outcome="denied")
         raise PermissionDenied("Exporting the private key needs the export_private_key permission.")
     try:

@@ -1,16 +1,11 @@
 """`manage.py accounts <list|register|import|export|update-email|deactivate|delete>`,
 for scripted set-ups. The same actions as the UI and the API, audited as "cli"."""
 
-import sys
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import actions
 from accounts.models import AcmeAccount
-from certlife.audit import current_source
+from certlife.management.action_command import ActionCommand, read_text_file, write_private_file
 
 
 def _account(name_or_id: str) -> AcmeAccount:
@@ -23,22 +18,13 @@ def _account(name_or_id: str) -> AcmeAccount:
 
 
 def _read_key(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text()
-    except OSError as error:
-        raise CommandError(f"Cannot read the key file {path}: {error.strerror}") from None
+    return read_text_file(path, "key")
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Manage ACME accounts (spec A1-A6) from the command line."
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--as-user", help="Record this user (an administrator) as the actor in the audit log."
-        )
-        commands = parser.add_subparsers(dest="command", required=True)
+    def add_subcommands(self, commands):
         commands.add_parser("list", help="List the accounts.")
 
         register = commands.add_parser("register", help="Register a new account at the CA.")
@@ -76,30 +62,6 @@ class Command(BaseCommand):
             "--directory", required=True, help="production, staging or an ACME directory URL."
         )
 
-    def handle(self, *args, command, as_user=None, **options):
-        source = current_source.set("cli")
-        try:
-            actor = self._actor(as_user)
-            getattr(self, "do_" + command.replace("-", "_"))(actor, **options)
-        except ValidationError as error:
-            raise CommandError(self._describe(error)) from None
-        finally:
-            current_source.reset(source)
-
-    def _actor(self, username):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user {username!r}.") from None
-
-    @staticmethod
-    def _describe(error: ValidationError) -> str:
-        if not hasattr(error, "error_dict"):
-            return " ".join(error.messages)
-        return "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())
-
     def do_list(self, actor, **options):
         for account in AcmeAccount.objects.all():
             self.stdout.write(
@@ -131,14 +93,8 @@ class Command(BaseCommand):
         if output == "-":
             self.stdout.write(pem, ending="")
             return
-        path = Path(output)
-        try:
-            # Created 0600 before the key is written; never overwrites a file.
-            path.touch(mode=0o600, exist_ok=False)
-            path.write_text(pem)
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error.strerror}") from None
-        self.stderr.write(f"Wrote the account key to {path} (mode 0600).")
+        write_private_file(output, pem.encode())
+        self.stderr.write(f"Wrote the account key to {output} (mode 0600).")
 
     def do_update_email(self, actor, *, account, email, **options):
         updated = actions.update_account_email(_account(account), actor=actor, email=email)
