@@ -9,18 +9,23 @@ from tests.acme_orders.e2e_helpers import request_body, san_names, wait_for_requ
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def harness_bind_credentials(bind_dns, **extra) -> dict:
+    return {
+        "server": bind_dns.host,
+        "port": str(bind_dns.port),
+        "key_name": bind_dns.tsig_key_name,
+        "key_secret": bind_dns.tsig_secret,
+        "algorithm": "hmac-sha256",
+        **extra,
+    }
+
+
 @pytest.fixture
 def rfc2136_account(bind_dns, administrator):
     return create_dns_account(
         provider="rfc2136",
         name="Harness BIND",
-        credentials={
-            "server": bind_dns.host,
-            "port": str(bind_dns.port),
-            "key_name": bind_dns.tsig_key_name,
-            "key_secret": bind_dns.tsig_secret,
-            "algorithm": "hmac-sha256",
-        },
+        credentials=harness_bind_credentials(bind_dns),
         actor=administrator,
     )
 
@@ -81,14 +86,7 @@ def test_cname_delegation_issues_with_credentials_for_the_target_zone_only(
     example_net_only = create_dns_account(
         provider="rfc2136",
         name="example.net only",
-        credentials={
-            "server": bind_dns.host,
-            "port": str(bind_dns.port),
-            "key_name": bind_dns.tsig_key_name,
-            "key_secret": bind_dns.tsig_secret,
-            "algorithm": "hmac-sha256",
-            "zone": "example.net",
-        },
+        credentials=harness_bind_credentials(bind_dns, zone="example.net"),
         actor=administrator,
     )
     api = api_as(administrator)
