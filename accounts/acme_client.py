@@ -190,7 +190,8 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
             alg=alg,
             verify_ssl=settings.REQUESTS_CA_BUNDLE or True,
             user_agent=_user_agent(),
-            timeout=(policy.connect_timeout, policy.read_timeout),
+            # requests takes (connect, read); the library's hint says int.
+            timeout=(policy.connect_timeout, policy.read_timeout),  # type: ignore[arg-type]
         )
         self.policy = policy
         self.proxy_url = settings.CERTLIFE_HTTPS_PROXY
@@ -213,7 +214,11 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
                 f"Cannot reach the CA at {host_of(url)}: {reason}.", permanent=False
             ) from None
 
-    def _check_response(self, response: requests.Response, content_type: str | None = None):
+    # An instance method over the library's classmethod: it keeps an error answer's
+    # nonce on this network object.
+    def _check_response(  # type: ignore[override]
+        self, response: requests.Response, content_type: str | None = None
+    ):
         if response.ok:
             try:
                 return super()._check_response(response, content_type=content_type)

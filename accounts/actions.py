@@ -53,10 +53,10 @@ from accounts.models import AcmeAccount
 from certlife.audit import record_audit_event
 from certlife.choices import AuditOutcome
 
-NAME_MAX_LENGTH = AcmeAccount._meta.get_field("name").max_length
-EMAIL_MAX_LENGTH = AcmeAccount._meta.get_field("email").max_length
-DIRECTORY_URL_MAX_LENGTH = AcmeAccount._meta.get_field("directory_url").max_length
-EAB_KID_MAX_LENGTH = AcmeAccount._meta.get_field("eab_kid").max_length
+NAME_MAX_LENGTH: int = AcmeAccount._meta.get_field("name").max_length  # type: ignore[assignment]  # set on every CharField
+EMAIL_MAX_LENGTH: int = AcmeAccount._meta.get_field("email").max_length  # type: ignore[assignment]  # set on every CharField
+DIRECTORY_URL_MAX_LENGTH: int = AcmeAccount._meta.get_field("directory_url").max_length  # type: ignore[assignment]  # set on every CharField
+EAB_KID_MAX_LENGTH: int = AcmeAccount._meta.get_field("eab_kid").max_length  # type: ignore[assignment]  # set on every CharField
 PROBLEM_FIELDS = {
     "invalidContact": "email",
     "unsupportedContact": "email",

@@ -16,6 +16,7 @@ from accounts.acme_client import (
     acme_client_for,
     acme_client_for_key,
     host_of,
+    jwk_and_algorithm,
 )
 from accounts.choices import AccountStatus
 from accounts.errors import (
@@ -36,9 +37,13 @@ class AccountAtCa:
 
 
 def _account_at_ca(regr: messages.RegistrationResource) -> AccountAtCa:
-    return AccountAtCa(
-        url=regr.uri, status=regr.body.status or AccountStatus.VALID, contact=regr.body.contact
-    )
+    # The library parses an account's status as a plain string (its hint says Status).
+    status = str(regr.body.status or AccountStatus.VALID)
+    return AccountAtCa(url=regr.uri, status=status, contact=regr.body.contact)
+
+
+def _registration_of(account) -> messages.RegistrationResource:
+    return messages.RegistrationResource(uri=account.account_url, body=messages.Registration())
 
 
 def _deactivated_error(directory_url: str) -> AccountDeactivatedAtCaError:
@@ -79,9 +84,8 @@ def create_account(
     client = acme_client_for_key(directory_url, key_pem, policy=policy)
     binding = None
     if eab_kid:
-        binding = external_account_binding(
-            client, client.net.key, kid=eab_kid, hmac_key=eab_hmac_key
-        )
+        account_key, _alg = jwk_and_algorithm(key_pem)
+        binding = external_account_binding(client, account_key, kid=eab_kid, hmac_key=eab_hmac_key)
     registration = messages.NewRegistration.from_data(
         email=email, terms_of_service_agreed=True, external_account_binding=binding
     )
@@ -136,7 +140,7 @@ def update_contact(account, *, email: str, policy: RetryPolicy = INTERACTIVE_POL
     client = acme_client_for(account, policy=policy)
     update = messages.Registration.from_data(email=email)
     try:
-        return _account_at_ca(client.update_registration(client.net.account, update))
+        return _account_at_ca(client.update_registration(_registration_of(account), update))
     except CaProblemError as error:
         if _is_deactivated_problem(error):
             raise _deactivated_error(account.directory_url) from None
@@ -147,7 +151,7 @@ def deactivate(account, *, policy: RetryPolicy = INTERACTIVE_POLICY) -> AccountA
     """Deactivate the account at the CA, for ever (A6)."""
     client = acme_client_for(account, policy=policy)
     try:
-        return _account_at_ca(client.deactivate_registration(client.net.account))
+        return _account_at_ca(client.deactivate_registration(_registration_of(account)))
     except CaProblemError as error:
         if _is_deactivated_problem(error):
             raise _deactivated_error(account.directory_url) from None

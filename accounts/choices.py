@@ -13,7 +13,7 @@ class DirectoryChoice(models.TextChoices):
 
 
 # The real directory URLs behind the named choices (acme-notes.md).
-LETS_ENCRYPT_DIRECTORY_URLS = {
+LETS_ENCRYPT_DIRECTORY_URLS: dict[str, str] = {
     DirectoryChoice.PRODUCTION: "https://acme-v02.api.letsencrypt.org/directory",
     DirectoryChoice.STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
 }

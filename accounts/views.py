@@ -1,5 +1,6 @@
 """Manage >> Accounts. Views declare a form and a template and call one action."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
@@ -31,7 +32,7 @@ class AccountListView(PermissionRequiredMixin, ListView):
 class AccountFormView(PermissionRequiredMixin, View):
     """GET shows `form_class`; POST runs `run_action` and goes back to the list."""
 
-    form_class = None
+    form_class: type[forms.Form]
     template_name = "accounts/account_form.html"
     title = ""
     submit_label = "Save"

@@ -6,8 +6,9 @@ from certlife.admin import ReadOnlyAdmin, SecretsHiddenAdmin
 
 class CertificateVersionInline(admin.TabularInline):
     model = CertificateVersion
-    fields = ["serial_number", "key_type", "not_before", "not_after", "created_by_name"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "serial_number", "key_type", "not_before", "not_after", "created_by_name",
+    )  # fmt: skip
     extra = 0
     can_delete = False
     fk_name = "certificate"
@@ -31,8 +32,9 @@ class CertificateVersionAdmin(SecretsHiddenAdmin):
 
 class ChallengeInline(admin.TabularInline):
     model = Challenge
-    fields = ["domain", "type", "solver", "status", "error", "presented", "cleaned_up"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "domain", "type", "solver", "status", "error", "presented", "cleaned_up",
+    )  # fmt: skip
     extra = 0
     can_delete = False
 

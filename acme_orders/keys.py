@@ -1,6 +1,8 @@
 """Certificate keys and CSRs (spec R2, R5). Called from Celery tasks only: generating
 an RSA key can take seconds and never belongs in a web request."""
 
+from collections.abc import Sequence
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -10,14 +12,14 @@ from acme_orders.choices import KeyAlgorithm, SignatureAlgorithm
 
 RSA_SIZES = (2048, 3072, 4096)
 EC_CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1}
-SIGNATURE_HASHES = {
+SIGNATURE_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     SignatureAlgorithm.SHA256_RSA: hashes.SHA256,
     SignatureAlgorithm.SHA384_RSA: hashes.SHA384,
     SignatureAlgorithm.SHA512_RSA: hashes.SHA512,
     SignatureAlgorithm.SHA256_ECDSA: hashes.SHA256,
     SignatureAlgorithm.SHA384_ECDSA: hashes.SHA384,
 }
-SIGNATURES_FOR = {
+SIGNATURES_FOR: dict[str, set[str]] = {
     KeyAlgorithm.RSA: {
         SignatureAlgorithm.SHA256_RSA,
         SignatureAlgorithm.SHA384_RSA,
@@ -38,12 +40,13 @@ def check_key_choice(algorithm: str, size: int, signature_algorithm: str) -> Non
         raise KeyProblem(f"RSA keys are 2048, 3072 or 4096 bits, not {size}.")
     if algorithm == KeyAlgorithm.EC and size not in EC_CURVES:
         raise KeyProblem(f"EC keys use P-256 or P-384 (key size 256 or 384), not {size}.")
-    if signature_algorithm not in SIGNATURES_FOR.get(algorithm, ()):
-        allowed = ", ".join(sorted(SIGNATURES_FOR.get(algorithm, ())))
+    if signature_algorithm not in SIGNATURES_FOR.get(algorithm, set()):
+        allowed = ", ".join(sorted(SIGNATURES_FOR.get(algorithm, set())))
         raise KeyProblem(f"{signature_algorithm} does not go with {algorithm} keys; use {allowed}.")
 
 
 def generate_private_key_pem(algorithm: str, size: int) -> str:
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     if algorithm == KeyAlgorithm.RSA:
         key = rsa.generate_private_key(public_exponent=65537, key_size=size)
     else:
@@ -61,7 +64,9 @@ def key_algorithm_and_size(key) -> tuple[str, int]:
     raise KeyProblem("Only RSA and EC (P-256, P-384) keys can be used for certificates.")
 
 
-def load_imported_key(key_pem: str, *, forbidden_public_keys: list[bytes] = ()) -> tuple[str, int]:
+def load_imported_key(
+    key_pem: str, *, forbidden_public_keys: Sequence[bytes] = ()
+) -> tuple[str, int]:
     """Check an imported key (R5): parseable, unencrypted, allowed type and size, and not
     one of `forbidden_public_keys` (DER SubjectPublicKeyInfo, e.g. the account key's).
     Returns its (algorithm, size)."""
@@ -91,6 +96,8 @@ def public_key_der(private_key_pem: str) -> bytes:
 def build_csr_pem(private_key_pem: str, domains: list[str], signature_algorithm: str) -> str:
     """A CSR for every name (SANs), the first as CN when it fits."""
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise KeyProblem("Only RSA and EC keys can sign a certificate request.")
     subject = []
     if len(domains[0]) <= MAX_COMMON_NAME_LENGTH:
         subject = [x509.NameAttribute(NameOID.COMMON_NAME, domains[0])]
@@ -100,6 +107,6 @@ def build_csr_pem(private_key_pem: str, domains: list[str], signature_algorithm:
         .add_extension(
             x509.SubjectAlternativeName([x509.DNSName(name) for name in domains]), critical=False
         )
-        .sign(key, SIGNATURE_HASHES[SignatureAlgorithm(signature_algorithm)]())
+        .sign(key, SIGNATURE_HASHES[signature_algorithm]())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode()

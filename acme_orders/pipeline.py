@@ -8,7 +8,9 @@ losing the key.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,11 +39,12 @@ def advance(request: CertificateRequest, client) -> float | None:
             f"Gave up: the certificate was not issued within {VALIDATION_DEADLINE} "
             "of asking for validation."
         )
-    step = {
+    steps: dict[str, Callable[[CertificateRequest, Any], float | None]] = {
         RequestStatus.PENDING: _pending,
         RequestStatus.VALIDATING: _validating,
         RequestStatus.ISSUING: _issuing,
-    }.get(request.status)
+    }
+    step = steps.get(request.status)
     return step(request, client) if step else None
 
 

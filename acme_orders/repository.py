@@ -14,7 +14,7 @@ def expiry_band_filter(band: str, now=None) -> Q:
     now = now or timezone.now()
     not_after = "current_version__not_after"
     active = Q(status=CertificateStatus.ACTIVE, current_version__isnull=False)
-    limits = {
+    limits: dict[str, int] = {
         ExpiryBand.WITHIN_7_DAYS: 7,
         ExpiryBand.WITHIN_15_DAYS: 15,
         ExpiryBand.WITHIN_30_DAYS: 30,
@@ -23,7 +23,7 @@ def expiry_band_filter(band: str, now=None) -> Q:
         return active & Q(**{f"{not_after}__lte": now})
     if band == ExpiryBand.LATER:
         return active & Q(**{f"{not_after}__gt": now + timedelta(days=30)})
-    lower = {
+    lower: dict[str, int] = {
         ExpiryBand.WITHIN_7_DAYS: 0,
         ExpiryBand.WITHIN_15_DAYS: 7,
         ExpiryBand.WITHIN_30_DAYS: 15,

@@ -134,7 +134,10 @@ def send_certificate_email(request_id: int, to: str) -> None:
     from acme_orders.exports import build_export
 
     request = CertificateRequest.objects.get(pk=request_id)
-    keystore = {KeystoreType.PKCS12: ExportFormat.PKCS12, KeystoreType.JKS: ExportFormat.JKS}
+    keystore: dict[str, str] = {
+        KeystoreType.PKCS12: ExportFormat.PKCS12,
+        KeystoreType.JKS: ExportFormat.JKS,
+    }
     export_format = keystore.get(request.keystore_type, ExportFormat.PEM_BUNDLE)
     exported = build_export(
         export_format,

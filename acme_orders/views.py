@@ -174,24 +174,24 @@ class RequestActionView(PermissionRequiredMixin, View):
             actions.new_challenge(certificate_request, actor=actor)
             return "A new order is being placed."
         if action == "assign-dns":
-            form = AssignDnsForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors.get_json_data())
-            actions.assign_dns_account(
-                certificate_request, dns_account=form.cleaned_data["dns_account"], actor=actor
-            )
-            return f"{form.cleaned_data['dns_account']} will publish the TXT records."
+            dns_form = AssignDnsForm(request.POST)
+            if not dns_form.is_valid():
+                raise ValidationError(list(dns_form.errors["dns_account"]))
+            dns_account = dns_form.cleaned_data["dns_account"]
+            actions.assign_dns_account(certificate_request, dns_account=dns_account, actor=actor)
+            return f"{dns_account} will publish the TXT records."
         if action == "save":
             if not actor.has_perm("acme_orders.add_certificate"):
                 raise PermissionDenied
             actions.save_to_repository(certificate_request, actor=actor)
             return "Saved to the repository."
         if action == "email":
-            form = EmailCertificateForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors["to"])
-            actions.email_certificate(certificate_request, actor=actor, to=form.cleaned_data["to"])
-            return f"The certificate is being sent to {form.cleaned_data['to']}."
+            email_form = EmailCertificateForm(request.POST)
+            if not email_form.is_valid():
+                raise ValidationError(list(email_form.errors["to"]))
+            to = email_form.cleaned_data["to"]
+            actions.email_certificate(certificate_request, actor=actor, to=to)
+            return f"The certificate is being sent to {to}."
         raise Http404("Unknown action")
 
 

@@ -28,7 +28,8 @@ def merged_credentials(account: DnsAccount, submitted: dict) -> dict:
     """The stored credentials with the submitted ones laid over them. A secret left blank
     keeps its stored value: secrets are never shown back, so a form cannot resend them."""
     merged = account.credential_values()
-    secret_fields = account.provider_class.secret_fields
+    provider_class = account.provider_class
+    secret_fields = provider_class.secret_fields if provider_class else frozenset()
     for name, value in submitted.items():
         if name in secret_fields and (value is None or str(value).strip() == ""):
             continue

@@ -33,7 +33,7 @@ DEFAULT_INTERVAL_SECONDS = 10
 def resolver_address() -> tuple[str, int]:
     configured = settings.CERTLIFE_DNS_RESOLVER
     if not configured:
-        return dns.resolver.get_default_resolver().nameservers[0], 53
+        return str(dns.resolver.get_default_resolver().nameservers[0]), 53
     host, _, port = configured.rpartition(":")
     if not host or not port.isdigit():
         raise ImproperlyConfigured(f"CERTLIFE_DNS_RESOLVER: expected host:port, got {configured!r}")

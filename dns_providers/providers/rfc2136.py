@@ -84,7 +84,7 @@ class Rfc2136Provider(DnsProvider):
     def server_address(self) -> str:
         host = self.credentials["server"]
         try:
-            return socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)[0][4][0]
+            return str(socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)[0][4][0])
         except OSError:
             raise self.error(
                 f"cannot resolve the server name {host}; check the server setting",

@@ -56,7 +56,13 @@ def san_names(certificate_pem: str) -> set[str]:
 
 class ForwardToLiveServer:
     """Listens where the CA connects for HTTP-01 and forwards each GET to certlife's
-    live server, as a site's port 80 proxied to certlife would."""
+    live server, as a site's port 80 proxied to certlife would.
+
+    Like a real proxy in front of a few web workers, it lets only a few requests through
+    at once: Pebble validates a 100-name order all at once, and a live-server thread per
+    request would open more PostgreSQL connections than the server allows."""
+
+    MAX_CONCURRENT = 4
 
     def __init__(self, port: int, live_server_url: str):
         import http.server
@@ -65,10 +71,12 @@ class ForwardToLiveServer:
         import requests
 
         target = live_server_url
+        slots = threading.BoundedSemaphore(self.MAX_CONCURRENT)
 
         class Forward(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's naming)
-                answer = requests.get(target + self.path, timeout=5, allow_redirects=False)
+                with slots:
+                    answer = requests.get(target + self.path, timeout=30, allow_redirects=False)
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
                 self.end_headers()
@@ -77,7 +85,10 @@ class ForwardToLiveServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Forward)
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 128  # the CA's burst waits in the backlog, not refused
+
+        self.server = Server(("127.0.0.1", port), Forward)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
