@@ -20,12 +20,12 @@ from acme_orders.models import Certificate, CertificateRequest, CertificateVersi
 from acme_orders.names import InvalidDomainNames, normalize_domains
 from acme_orders.pipeline import VALIDATION_DEADLINE
 from acme_orders.profiles import name_limit
+from acme_orders.solvers import choose_solver
+from acme_orders.tasks import advance_certificate_request, send_certificate_email
 from certlife.audit import record_audit_event
 
 
 def _enqueue_advance(request: CertificateRequest) -> None:
-    from acme_orders.tasks import advance_certificate_request
-
     transaction.on_commit(lambda: advance_certificate_request.delay(request.pk))
 
 
@@ -168,8 +168,6 @@ def new_challenge(request: CertificateRequest, *, actor) -> CertificateRequest:
 def assign_dns_account(request: CertificateRequest, *, dns_account, actor) -> CertificateRequest:
     """More >> Assign DNS (spec V8): the DNS account publishes the pending names, and
     validation starts on its own once every name has an automated path."""
-    from acme_orders.solvers import choose_solver
-
     request = _locked(request)
     if request.status != RequestStatus.PENDING:
         raise ValidationError({"status": ["A DNS account is assigned to a pending request only."]})
@@ -319,8 +317,6 @@ def request_export_file(
 def email_certificate(request: CertificateRequest, *, actor, to: str) -> None:
     """Email the certificate (spec P2) in the request's keystore type: PEM without the
     key; PKCS#12 and JKS with it, protected by the keystore password (never in the mail)."""
-    from acme_orders.tasks import send_certificate_email
-
     if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
         raise ValidationError({"status": ["Only an issued certificate can be emailed."]})
     record_audit_event("certificate.email", actor=actor, target=request, detail={"to": to})

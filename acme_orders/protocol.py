@@ -3,10 +3,12 @@ the library's poll helpers block and ignore Retry-After, so the pipeline polls b
 rescheduling instead). The library's POST-as-GET helper is private; it is used here
 only, in one place."""
 
+import datetime
 from dataclasses import dataclass
 
 from acme import challenges, messages
 from acme.client import ClientV2
+from cryptography import x509
 
 from acme_orders.choices import ChallengeType
 
@@ -30,8 +32,6 @@ def _post_as_get(client: ClientV2, url: str):
 
 def poll_delay(client: ClientV2, response) -> float:
     """Seconds until the next poll: the server's Retry-After, clamped."""
-    import datetime
-
     when = client.retry_after(response, DEFAULT_POLL_SECONDS)
     seconds = (when - datetime.datetime.now()).total_seconds()
     return min(max(seconds, 1), MAX_POLL_SECONDS)
@@ -99,8 +99,6 @@ def fetch_order(client: ClientV2, url: str):
 
 
 def finalize(client: ClientV2, finalize_url: str, csr_pem: str) -> None:
-    from cryptography import x509
-
     csr = x509.load_pem_x509_csr(csr_pem.encode())
     client._post(finalize_url, messages.CertificateRequest(csr=csr))  # noqa: SLF001
 

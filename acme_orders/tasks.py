@@ -7,13 +7,15 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.acme_client import acme_client_for
 from accounts.errors import AcmeError
 from acme_orders import pipeline
-from acme_orders.choices import RequestStatus
+from acme_orders.choices import ExportFormat, KeystoreType, RequestStatus
+from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
 from certlife.audit import current_source, record_audit_event
 from dns_providers.errors import DnsProviderError
@@ -128,11 +130,6 @@ def clean_up_left_records() -> None:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def send_certificate_email(request_id: int, to: str) -> None:
-    from django.core.mail import EmailMessage
-
-    from acme_orders.choices import ExportFormat, KeystoreType
-    from acme_orders.exports import build_export
-
     request = CertificateRequest.objects.get(pk=request_id)
     keystore: dict[str, str] = {
         KeystoreType.PKCS12: ExportFormat.PKCS12,
