@@ -20,6 +20,7 @@ from acme_orders.models import Certificate, CertificateRequest, CertificateVersi
 from acme_orders.names import InvalidDomainNames, normalize_domains
 from acme_orders.pipeline import VALIDATION_DEADLINE
 from acme_orders.profiles import name_limit
+from acme_orders.repository import certificate_keystore_password
 from acme_orders.solvers import choose_solver
 from acme_orders.tasks import advance_certificate_request, send_certificate_email
 from certlife.audit import record_audit_event
@@ -311,6 +312,27 @@ def request_export_file(
         include_key=include_key,
         password=password or request.keystore_password,
         target=request,
+    )
+
+
+def certificate_export_file(
+    certificate: Certificate, *, actor, export_format: str, include_key: bool, password: str
+) -> ExportFile:
+    """Export a repository certificate's current version (spec P2); a keystore uses
+    `password`, else the keystore password of the request that saved it."""
+    version = certificate.current_version
+    if version is None:
+        raise ValidationError({"certificate": ["This certificate has no issued version yet."]})
+    return export_certificate_files(
+        actor=actor,
+        name=certificate.common_name,
+        certificate_pem=version.certificate_pem,
+        chain_pem=version.chain_pem,
+        private_key_pem=version.private_key_pem,
+        export_format=export_format,
+        include_key=include_key,
+        password=password or certificate_keystore_password(certificate),
+        target=certificate,
     )
 
 

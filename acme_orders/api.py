@@ -2,11 +2,12 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from acme_orders import actions
 from acme_orders.models import Certificate, CertificateRequest
-from acme_orders.repository import certificate_keystore_password, search_certificates
+from acme_orders.repository import search_certificates
 from acme_orders.serializers import (
     AssignDnsSerializer,
     CertificateRequestSerializer,
@@ -21,6 +22,17 @@ def _parsed(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class FileExportNegotiation(BaseContentNegotiation):
+    """On export, `?format=` names the file format (spec API), not DRF's renderer; errors
+    are answered as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def _file_response(exported) -> HttpResponse:
@@ -126,22 +138,16 @@ class CertificateViewSet(
         return Response(CertificateVersionSerializer(versions, many=True).data)
 
     @extend_schema(parameters=[ExportQuerySerializer], responses={200: bytes})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], content_negotiation_class=FileExportNegotiation)
     def export(self, request, pk=None):
         certificate = self.get_object()
         query = _parsed(ExportQuerySerializer, request.query_params)
-        version = certificate.current_version
-        exported = actions.export_certificate_files(
+        exported = actions.certificate_export_file(
+            certificate,
             actor=request.user,
-            name=certificate.common_name,
-            certificate_pem=version.certificate_pem,
-            chain_pem=version.chain_pem,
-            private_key_pem=version.private_key_pem,
             export_format=query["format"],
             include_key=query["include_key"],
-            # A header, never the URL (URLs end up in logs); else the request's password.
-            password=request.headers.get("X-Keystore-Password")
-            or certificate_keystore_password(certificate),
-            target=certificate,
+            # A header, never the URL: URLs end up in logs.
+            password=request.headers.get("X-Keystore-Password", ""),
         )
         return _file_response(exported)

@@ -13,7 +13,6 @@ from acme_orders.choices import (
     SignatureAlgorithm,
 )
 from acme_orders.models import Certificate, CertificateRequest
-from acme_orders.repository import certificate_keystore_password
 from certlife.management.action_command import ActionCommand, read_text_file, write_private_file
 from dns_providers.models import DnsAccount
 
@@ -165,19 +164,13 @@ class Command(ActionCommand):
         self.stdout.write(f"{certificate.pk}")
 
     def do_export(self, actor, *, certificate, include_key, password_file, output, **options):
-        target = _get(Certificate, certificate, "certificate")
-        version = target.current_version
         password = read_text_file(password_file, "password").strip() if password_file else ""
-        exported = actions.export_certificate_files(
+        exported = actions.certificate_export_file(
+            _get(Certificate, certificate, "certificate"),
             actor=actor,
-            name=target.common_name,
-            certificate_pem=version.certificate_pem,
-            chain_pem=version.chain_pem,
-            private_key_pem=version.private_key_pem,
             export_format=options["format"],
             include_key=include_key,
-            password=password or certificate_keystore_password(target),
-            target=target,
+            password=password,
         )
         write_private_file(output, exported.content)
         self.stderr.write(f"Wrote {exported.filename} to {output} (mode 0600).")
