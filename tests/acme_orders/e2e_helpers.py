@@ -4,20 +4,33 @@ import time
 
 from cryptography import x509
 
-TERMINAL = {"available", "failed", "saved"}
+from acme_orders.actions import request_certificate
+
+FINISHED = {"available", "failed", "saved"}
+# A plain request: manual HTTP-01, an EC P-256 key, PEM.
+REQUEST_DEFAULTS = {
+    "challenge_type": "http-01",
+    "key_algorithm": "EC",
+    "key_size": 256,
+    "signature_algorithm": "SHA256withECDSA",
+    "keystore_type": "PEM",
+}
 
 
 def request_body(account, domains, **overrides) -> dict:
-    body = {
-        "account": account.pk,
-        "domains": domains,
-        "challenge_type": "http-01",
-        "key_algorithm": "EC",
-        "key_size": 256,
-        "signature_algorithm": "SHA256withECDSA",
-        "keystore_type": "PEM",
-    }
-    return {**body, **overrides}
+    """The body of POST /api/v1/requests/."""
+    return {"account": account.pk, "domains": domains, **REQUEST_DEFAULTS, **overrides}
+
+
+def new_request(account, actor, names, **overrides):
+    """The same request made through the action, for tests that play the worker."""
+    fields = {**REQUEST_DEFAULTS, **overrides}
+    return request_certificate(actor=actor, account=account, domains=names, **fields)
+
+
+def finished(body) -> bool:
+    """An API answer whose request is issued or failed."""
+    return body["status"] in ("available", "failed")
 
 
 def wait_for_request(api, request_id, until, *, seconds: float = 60) -> dict:

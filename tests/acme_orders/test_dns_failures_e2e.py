@@ -18,7 +18,7 @@ import kombu.pools
 import pytest
 
 from dns_providers.actions import create_dns_account
-from tests.acme_orders.e2e_helpers import request_body, wait_for_request
+from tests.acme_orders.e2e_helpers import finished, request_body, wait_for_request
 from tests.dns_providers.fakes import FILLER_ZONES, ZONES
 from tests.dns_providers.fakes.cloudflare import FakeCloudflare
 from tests.dns_providers.fakes.route53 import Route53BindMirror
@@ -98,13 +98,19 @@ def cloudflare(fake_cloudflare_api, bind_dns):
     fake_cloudflare_api.bind = bind_dns
 
 
+@pytest.fixture
+def cloudflare_account(cloudflare, administrator):
+    return create_dns_account(
+        provider="cloudflare",
+        name="Cloudflare",
+        credentials={"api_token": cloudflare.api_token},
+        actor=administrator,
+    )
+
+
 def unique_name(label: str) -> str:
     """A name no earlier test has validated (Pebble may reuse valid authorizations)."""
     return f"{label}-{uuid.uuid4().hex[:8]}.example.com"
-
-
-def finished(body) -> bool:
-    return body["status"] in ("available", "failed")
 
 
 def request_with(api, pebble_account, account, names) -> int:
@@ -159,19 +165,13 @@ def test_wrong_credentials_fail_the_connection_test_and_the_request(
 
 
 def test_one_server_error_is_retried_and_cloudflare_issues_through_bind(
-    dns_worker, cloudflare, api_as, administrator, pebble_account, bind_dns
+    dns_worker, cloudflare, cloudflare_account, api_as, administrator, pebble_account, bind_dns
 ):
     api = api_as(administrator)
-    account = create_dns_account(
-        provider="cloudflare",
-        name="Cloudflare",
-        credentials={"api_token": cloudflare.api_token},
-        actor=administrator,
-    )
     cloudflare.fail_next(503)
     names = [unique_name("cf"), unique_name("cf")]
 
-    request_id = request_with(api, pebble_account, account, names)
+    request_id = request_with(api, pebble_account, cloudflare_account, names)
     done = wait_for_request(api, request_id, finished, seconds=60)
 
     assert done["status"] == "available", done["error"]
@@ -187,20 +187,14 @@ def test_one_server_error_is_retried_and_cloudflare_issues_through_bind(
 
 
 def test_record_never_visible_fails_the_request_and_is_still_removed(
-    dns_worker, cloudflare, api_as, administrator, pebble_account, bind_dns
+    dns_worker, cloudflare, cloudflare_account, api_as, administrator, pebble_account, bind_dns
 ):
     api = api_as(administrator)
-    account = create_dns_account(
-        provider="cloudflare",
-        name="Cloudflare",
-        credentials={"api_token": cloudflare.api_token},
-        actor=administrator,
-    )
     cloudflare.bind = None  # the API accepts the record; the nameservers never serve it
     name = unique_name("never")
     record_name = f"_acme-challenge.{name}"
 
-    request_id = request_with(api, pebble_account, account, [name])
+    request_id = request_with(api, pebble_account, cloudflare_account, [name])
     done = wait_for_request(api, request_id, finished, seconds=60)
 
     assert done["status"] == "failed"

@@ -4,7 +4,7 @@ the harness BIND9 taking RFC 2136 updates: no human step, no record left behind.
 import pytest
 
 from dns_providers.actions import create_dns_account
-from tests.acme_orders.e2e_helpers import request_body, san_names, wait_for_request
+from tests.acme_orders.e2e_helpers import finished, request_body, san_names, wait_for_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,10 +28,6 @@ def rfc2136_account(bind_dns, administrator):
         credentials=harness_bind_credentials(bind_dns),
         actor=administrator,
     )
-
-
-def finished(body) -> bool:
-    return body["status"] in ("available", "failed")
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,11 @@ from accounts.actions import register_account
 from acme_orders import actions, tasks
 from acme_orders.models import CertificateRequest
 from tests.acme_orders.e2e_helpers import (
+    FINISHED,
     CaGatedTokenServer,
     ForwardToLiveServer,
     chain_verifies,
+    new_request,
     orders_at_ca,
     post_as_get,
     san_names,
@@ -39,21 +41,8 @@ from tests.harness.process import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-FINISHED = {"available", "failed", "saved"}
 # The killed worker's lease runs out after this; the sweep then takes the request up.
 LEASE_SECONDS = 3
-
-
-def new_request(account, actor, names, **overrides) -> CertificateRequest:
-    fields = {
-        "challenge_type": "http-01",
-        "key_algorithm": "EC",
-        "key_size": 256,
-        "signature_algorithm": "SHA256withECDSA",
-        "keystore_type": "PEM",
-        **overrides,
-    }
-    return actions.request_certificate(actor=actor, account=account, domains=names, **fields)
 
 
 def wait_for(request_id, until, *, seconds: float = 30, every: float = 0.2):

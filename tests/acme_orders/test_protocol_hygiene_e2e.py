@@ -20,15 +20,15 @@ from accounts.actions import register_account
 from acme_orders import actions, tasks
 from acme_orders.models import CertificateRequest
 from tests.acme_orders.e2e_helpers import (
+    FINISHED,
     CaGatedTokenServer,
+    new_request,
     orders_at_ca,
     post_as_get,
     secret_fragments,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-FINISHED = {"available", "failed", "saved"}
 
 
 class InProcessWorker:
@@ -102,18 +102,6 @@ def pebble_for_deactivation(pebble_factory, acme_environment):
     # and blocks that authorization for good; with reuse off (authz_reuse=0) no later
     # order looks at it. An instance of its own keeps the other tests clear of it.
     return pebble_factory(strict=True, authz_reuse=0)
-
-
-def new_request(account, actor, names, **overrides) -> CertificateRequest:
-    fields = {
-        "challenge_type": "http-01",
-        "key_algorithm": "EC",
-        "key_size": 256,
-        "signature_algorithm": "SHA256withECDSA",
-        "keystore_type": "PEM",
-        **overrides,
-    }
-    return actions.request_certificate(actor=actor, account=account, domains=names, **fields)
 
 
 def issue(worker, site, account, actor, names, **overrides) -> CertificateRequest:
