@@ -1,6 +1,7 @@
 """Shared fixtures: one named user per role, API clients, and the real-services harness."""
 
 import os
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group
@@ -16,6 +17,20 @@ from tests.harness.fixtures import *  # noqa: F403  (Pebble, BIND9, sshd, Celery
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 PASSWORD = "Correct-Horse-7-battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database name unique to this run, so two suites on one machine (two
+    checkouts, CI beside a developer) never share or drop each other's database."""
+    from django.conf import settings
+
+    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    for database in settings.DATABASES.values():
+        test = database.setdefault("TEST", {})
+        name = test.get("NAME") or f"test_{database['NAME']}"
+        if name != ":memory:" and "mode=memory" not in name:
+            test["NAME"] = f"{name}_{suffix}"
 
 
 def _user_with_role(django_user_model, username: str, role: str):
