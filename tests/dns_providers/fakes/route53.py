@@ -1,5 +1,6 @@
 """Route 53 as `moto` in server mode: real boto3 over HTTP, with moto's IAM check on
-(INITIAL_NO_AUTH_ACTION_COUNT) so a wrong key is refused as AWS would refuse it."""
+(INITIAL_NO_AUTH_ACTION_COUNT) so a wrong key is refused as AWS would refuse it, and
+with Route 53's own change-batch rules, which moto lacks (moto_with_route53_rules.py)."""
 
 import base64
 import contextlib
@@ -7,6 +8,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +19,9 @@ import requests
 
 from tests.harness.process import ServiceProcess, free_port, port_accepts
 
-MOTO_SERVER = Path(sys.executable).with_name("moto_server")
+from .server import LineUp
+
+MOTO_WITH_ROUTE53_RULES = Path(__file__).with_name("moto_with_route53_rules.py")
 # Headers of one connection, not of the request: the forwarder sets its own.
 HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 ROUTE53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
@@ -59,14 +63,13 @@ class MotoRoute53:
         requests.post(f"{self.url}/moto-api/recorder/start-recording", timeout=5)
 
     def change_batches(self) -> list[list[dict]]:
-        """The Changes of every ChangeResourceRecordSets moto received while recording."""
+        """The Changes of every ChangeResourceRecordSets moto received while recording,
+        accepted or refused, in the order received."""
         text = requests.get(f"{self.url}/moto-api/recorder/download-recording", timeout=5).text
         batches = []
         for line in filter(None, text.splitlines()):
             entry = json.loads(line)
-            if entry["method"] != "POST" or not entry["url"].split("?")[0].rstrip("/").endswith(
-                "/rrset"
-            ):
+            if entry["method"] != "POST" or not _is_record_sets_path(entry["url"]):
                 continue
             body = entry["body"]
             if entry["body_encoded"]:
@@ -96,7 +99,7 @@ def start_moto_route53(workdir: Path, zones) -> MotoRoute53:
     env = {"MOTO_RECORDER_FILEPATH": str(workdir / "recording")}
     process = ServiceProcess(
         "moto_server",
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(MOTO_WITH_ROUTE53_RULES), "-H", "127.0.0.1", "-p", str(port)],
         workdir / "moto.log",
         env={**os.environ, **env},
     ).start()
@@ -116,14 +119,22 @@ def start_moto_route53(workdir: Path, zones) -> MotoRoute53:
     return moto
 
 
-class Route53BindMirror:
-    """A pass-through in front of moto that, once moto has accepted a
-    ChangeResourceRecordSets, applies its TXT changes to the harness BIND, so a record
-    written "in Route 53" is served by the nameserver Pebble asks. The SDK sees moto's
-    own answers; moto still checks and records every request."""
+def _is_record_sets_path(path: str) -> bool:
+    return path.split("?")[0].rstrip("/").endswith("/rrset")
 
-    def __init__(self, moto: MotoRoute53, bind):
-        self.moto, self.bind = moto, bind
+
+class Route53Forwarder:
+    """A pass-through in front of moto: the SDK sees moto's own answers, and moto still
+    checks and records every request. `line_up_reads(n)` makes the next n record-set
+    reads wait for one another, so n concurrent writers all start from the same set."""
+
+    def __init__(self, moto: MotoRoute53):
+        self.moto = moto
+        self.reads = LineUp()
+        # Accepted change batches reach `accepted` one at a time, in moto's order.
+        self.batch_lock = threading.Lock()
+        # Called before each change batch is passed on, as another writer acting just then.
+        self.before_each_batch: Callable[[], object] | None = None
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -136,21 +147,30 @@ class Route53BindMirror:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def apply(self, changes: list[dict]) -> None:
-        for change in changes:
-            name = change["name"].rstrip(".")
-            if change["type"] != "TXT" or not any(
-                name == zone or name.endswith("." + zone) for zone in self.bind.zones
-            ):
-                continue
-            if change["action"] in ("UPSERT", "DELETE"):
-                self.bind.delete_txt(name)
-            if change["action"] in ("UPSERT", "CREATE"):
-                for value in change["values"]:
-                    self.bind.add_txt(name, value.strip('"'))
+    def line_up_reads(self, parties: int) -> None:
+        self.reads.arm(parties)
+
+    def accepted(self, changes: list[dict]) -> None:
+        """Called with the changes of each batch moto accepted."""
+
+    def forward(self, method: str, path: str, headers: dict, body: bytes) -> requests.Response:
+        url = self.moto.url + path
+        if method == "POST" and _is_record_sets_path(path):
+            if self.before_each_batch:
+                self.before_each_batch()
+            with self.batch_lock:
+                answer = requests.request(method, url, headers=headers, data=body, timeout=10)
+                if answer.status_code == 200:
+                    # Our own boto3 request, already accepted by moto: trusted XML.
+                    self.accepted(_changes(ElementTree.fromstring(body)))  # noqa: S314
+            return answer
+        answer = requests.request(method, url, headers=headers, data=body, timeout=10)
+        if method == "GET" and _is_record_sets_path(path):
+            self.reads.wait()
+        return answer
 
     def _handler(self):
-        mirror = self
+        forwarder = self
 
         class Forward(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -160,14 +180,7 @@ class Route53BindMirror:
                 body = self.rfile.read(length) if length else b""
                 headers = {key: value for key, value in self.headers.items()
                            if key.lower() not in HOP_HEADERS}  # fmt: skip
-                answer = requests.request(
-                    self.command, mirror.moto.url + self.path, headers=headers, data=body,
-                    timeout=10,
-                )  # fmt: skip
-                if (self.command == "POST" and answer.status_code == 200
-                        and self.path.split("?")[0].rstrip("/").endswith("/rrset")):  # fmt: skip
-                    # Our own boto3 request, already accepted by moto: trusted XML.
-                    mirror.apply(_changes(ElementTree.fromstring(body)))  # noqa: S314
+                answer = forwarder.forward(self.command, self.path, headers, body)
                 self.send_response(answer.status_code)
                 for key, value in answer.headers.items():
                     if key.lower() not in HOP_HEADERS:
@@ -182,3 +195,26 @@ class Route53BindMirror:
                 pass
 
         return Forward
+
+
+class Route53BindMirror(Route53Forwarder):
+    """Once moto has accepted a ChangeResourceRecordSets, applies its TXT changes to the
+    harness BIND, so a record written "in Route 53" is served by the nameserver Pebble
+    asks."""
+
+    def __init__(self, moto: MotoRoute53, bind):
+        super().__init__(moto)
+        self.bind = bind
+
+    def accepted(self, changes: list[dict]) -> None:
+        for change in changes:
+            name = change["name"].rstrip(".")
+            if change["type"] != "TXT" or not any(
+                name == zone or name.endswith("." + zone) for zone in self.bind.zones
+            ):
+                continue
+            if change["action"] in ("UPSERT", "DELETE"):
+                self.bind.delete_txt(name)
+            if change["action"] in ("UPSERT", "CREATE"):
+                for value in change["values"]:
+                    self.bind.add_txt(name, value.strip('"'))

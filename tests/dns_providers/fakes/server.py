@@ -1,5 +1,6 @@
 """A small threaded HTTP server that hands each request to a fake API object."""
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -24,6 +25,35 @@ class FakeResponse:
     status: int
     body: object = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class LineUp:
+    """Makes the next `parties` callers of `wait()` wait for one another, as requests
+    that reach a server at the same moment; later callers pass straight through."""
+
+    TIMEOUT_SECONDS = 10.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._barrier: threading.Barrier | None = None
+        self._left = 0
+
+    def arm(self, parties: int) -> None:
+        with self._lock:
+            self._barrier = threading.Barrier(parties, timeout=self.TIMEOUT_SECONDS)
+            self._left = parties
+
+    def wait(self) -> int | None:
+        """This caller's place among the parties (0 to n - 1), or None if not held."""
+        with self._lock:
+            if not self._left:
+                return None
+            self._left -= 1
+            barrier = self._barrier
+        # A party that never comes breaks the barrier: answer anyway, the test then fails.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            return barrier.wait()
+        return None
 
 
 class FakeApi:
