@@ -1,4 +1,12 @@
-"""Amazon Route 53 through boto3 (spec D4)."""
+"""Amazon Route 53 through boto3 (spec D4).
+
+Route 53 keeps all TXT values of a name in one record set, written whole. Adding or
+removing one value reads the set, then sends one change batch that DELETEs the set
+exactly as read (same TTL and values) and CREATEs the new one. Route 53 applies a batch
+atomically and refuses it (InvalidChangeBatch) when the DELETE no longer matches, or the
+CREATE finds a set that another writer created meanwhile; then the set is read again and
+the change made again, so a concurrent writer's value is never lost.
+"""
 
 import boto3
 import botocore.config
@@ -27,6 +35,17 @@ TEMPORARY_ERRORS = {
     "PriorRequestNotComplete",
     "ServiceUnavailable",
 }
+# Read-and-write rounds before giving up on a record set that keeps changing. Each
+# refused round means another writer's batch was applied, so a few are plenty.
+WRITE_ATTEMPTS = 4
+
+
+class ChangeBatchRefused(DnsProviderError):
+    """InvalidChangeBatch: usually the record set changed since it was read."""
+
+    def __init__(self, provider_label: str, reason: str):
+        super().__init__(f"{provider_label}: {reason}", permanent=True)
+        self.reason = reason
 
 
 class Route53Provider(DnsProvider):
@@ -80,6 +99,8 @@ class Route53Provider(DnsProvider):
                 "ChangeResourceRecordSets)",
                 permanent=True,
             )
+        if code == "InvalidChangeBatch":
+            return ChangeBatchRefused(self.label, f"{code}: {message}")
         temporary = code in TEMPORARY_ERRORS or status >= 500
         return self.error(f"{code}: {message}", permanent=not temporary)
 
@@ -117,41 +138,71 @@ class Route53Provider(DnsProvider):
                 return values, record_set["TTL"]
         return [], CHALLENGE_TTL_SECONDS
 
-    def _change(self, zone_id: str, action: str, fqdn: str, values: list[str], ttl: int):
-        record_set = {
-            "Name": fqdn,
-            "Type": "TXT",
-            "TTL": ttl,
-            "ResourceRecords": [{"Value": value} for value in values],
-        }
+    def _replace(self, zone_id: str, fqdn: str, current: list[str], ttl: int, wanted: list[str]):
+        """One change batch: DELETE the set exactly as read (if any), CREATE the wanted
+        one (if any values remain)."""
+        changes = []
+        if current:
+            changes.append(("DELETE", current))
+        if wanted:
+            changes.append(("CREATE", wanted))
         self._call(
             "change_resource_record_sets",
             HostedZoneId=zone_id,
             ChangeBatch={
                 "Comment": "certlife ACME challenge",
-                "Changes": [{"Action": action, "ResourceRecordSet": record_set}],
+                "Changes": [
+                    {
+                        "Action": action,
+                        "ResourceRecordSet": {
+                            "Name": fqdn,
+                            "Type": "TXT",
+                            "TTL": ttl,
+                            "ResourceRecords": [{"Value": value} for value in values],
+                        },
+                    }
+                    for action, values in changes
+                ],
             },
         )
 
-    def add_txt(self, fqdn: str, value: str) -> None:
+    def _rewrite(self, fqdn: str, change) -> None:
+        """Read the TXT set at `fqdn`, let `change(values)` return the new values (or None
+        for "nothing to do") and write them in place of the set read; again when Route 53
+        refuses because the set changed in between."""
         fqdn = normalize_name(fqdn)
         zone_id = self._zone_id(fqdn)
-        values, ttl = self._current_txt(zone_id, fqdn)
-        if _quoted(value) not in values:
-            self._change(zone_id, "UPSERT", fqdn, [*values, _quoted(value)], ttl)
+        refusal = ""
+        for _ in range(WRITE_ATTEMPTS):
+            current, ttl = self._current_txt(zone_id, fqdn)
+            wanted = change(current)
+            if wanted is None:
+                return
+            try:
+                self._replace(zone_id, fqdn, current, ttl, wanted)
+                return
+            except ChangeBatchRefused as error:
+                refusal = error.reason
+        raise self.error(
+            f"the TXT record set {fqdn} kept changing while certlife wrote it (last "
+            f"answer: {refusal}); try again",
+            permanent=False,
+        )
+
+    def add_txt(self, fqdn: str, value: str) -> None:
+        self._rewrite(
+            fqdn, lambda values: None if _quoted(value) in values else [*values, _quoted(value)]
+        )
 
     def remove_txt(self, fqdn: str, value: str) -> None:
-        fqdn = normalize_name(fqdn)
-        zone_id = self._zone_id(fqdn)
-        values, ttl = self._current_txt(zone_id, fqdn)
-        if _quoted(value) not in values:
-            return
-        remaining = [other for other in values if other != _quoted(value)]
-        if remaining:
-            self._change(zone_id, "UPSERT", fqdn, remaining, ttl)
-        else:
-            # A DELETE must repeat the set exactly as it stands.
-            self._change(zone_id, "DELETE", fqdn, values, ttl)
+        self._rewrite(
+            fqdn,
+            lambda values: (
+                [other for other in values if other != _quoted(value)]
+                if _quoted(value) in values
+                else None
+            ),
+        )
 
     def test(self) -> str:
         """STS GetCallerIdentity proves the key pair (it needs no permission); the zone

@@ -210,7 +210,7 @@ def test_record_never_visible_fails_the_request_and_is_still_removed(
     assert cloudflare.txt_values(record_name) == []
 
 
-def test_route53_issues_through_moto_with_an_upsert_then_a_delete(
+def test_route53_issues_through_moto_with_a_create_then_a_delete(
     dns_worker, moto_route53, api_as, administrator, pebble_account, bind_dns
 ):
     api = api_as(administrator)
@@ -237,7 +237,7 @@ def test_route53_issues_through_moto_with_an_upsert_then_a_delete(
         "values": [f'"{challenge["txt_value"]}"'],
     }
     assert moto_route53.change_batches() == [
-        [{"action": "UPSERT", **record}],
+        [{"action": "CREATE", **record}],
         [{"action": "DELETE", **record}],
     ]
     assert bind_dns.query(challenge["txt_name"], "TXT") == []
