@@ -2,16 +2,35 @@
 
 GoDaddy sets all TXT values of a name at once (PUT replaces the list), so adding and
 removing read the list first and write it back with only our value changed.
+
+GoDaddy has no conditional write (no ETag, no version), so two writers at one name (a
+wildcard and its base name, or two requests) can each PUT a list read before the other's
+PUT, and one value is lost. After each write we therefore wait a moment, read the list
+again, and write again if our change was undone, a bounded number of times with a
+growing, jittered wait. This narrows the race but cannot close it: a writer whose GET
+and PUT are further apart than our wait can still undo our change after we looked (its
+own check only looks for its own value); the ACME validation of that name then fails,
+and the request can be retried.
 """
+
+import random
+import time
 
 import requests
 
+from dns_providers.errors import DnsProviderError
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name, relative_name
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.godaddy.com"
 PAGE_SIZE = 100
 TXT_TTL_SECONDS = 600  # GoDaddy's minimum
+# Writes of one change before giving up on a list that keeps changing.
+WRITE_ATTEMPTS = 4
+# The wait before reading back after a write: longer than another writer's GET-then-PUT
+# round trip, doubled after each write, and jittered (0.5x to 1.5x) so that writers
+# who collided once do not collide again in step.
+SETTLE_SECONDS = 1.0
 
 
 def describe_error(response: requests.Response) -> str:
@@ -69,20 +88,43 @@ class GoDaddyProvider(DnsProvider):
         if values:
             body = [{"data": value, "ttl": TXT_TTL_SECONDS} for value in values]
             self.api.request("PUT", path, json=body)
-        else:
+            return
+        try:
             self.api.request("DELETE", path)
+        except DnsProviderError:
+            # A 404 when another writer deleted the list first: nothing left to do.
+            if self._values(path):
+                raise
+
+    def _rewrite(self, fqdn: str, change) -> None:
+        """Read the TXT list at `fqdn`, let `change(values)` return the new values (or
+        None for "nothing to do") and write them; then, after a wait, read the list back
+        and write again if a concurrent writer undid the change."""
+        path = self._records_path(fqdn)
+        for attempt in range(WRITE_ATTEMPTS):
+            wanted = change(self._values(path))
+            if wanted is None:
+                return
+            self._write(path, wanted)
+            jitter = random.uniform(0.5, 1.5)  # noqa: S311 - spreads retries, not a secret
+            time.sleep(SETTLE_SECONDS * 2**attempt * jitter)
+        if change(self._values(path)) is not None:
+            raise self.error(
+                f"the TXT records at {normalize_name(fqdn)} kept changing while certlife "
+                "wrote them; try again",
+                permanent=False,
+            )
 
     def add_txt(self, fqdn: str, value: str) -> None:
-        path = self._records_path(fqdn)
-        values = self._values(path)
-        if value not in values:
-            self._write(path, [*values, value])
+        self._rewrite(fqdn, lambda values: None if value in values else [*values, value])
 
     def remove_txt(self, fqdn: str, value: str) -> None:
-        path = self._records_path(fqdn)
-        values = self._values(path)
-        if value in values:
-            self._write(path, [other for other in values if other != value])
+        self._rewrite(
+            fqdn,
+            lambda values: (
+                [other for other in values if other != value] if value in values else None
+            ),
+        )
 
     def test(self) -> str:
         domains = self.api.request("GET", "/v1/domains", params={"limit": 1}).json()

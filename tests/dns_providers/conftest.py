@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from dns_providers.providers import godaddy
 from dns_providers.providers import http as provider_http
 from tests.harness.tls import write_server_certificate
 
@@ -39,6 +40,7 @@ class ProviderUnderTest:
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch):
     monkeypatch.setattr(provider_http, "RETRY_DELAYS_SECONDS", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(godaddy, "SETTLE_SECONDS", 0.0)
 
 
 @pytest.fixture

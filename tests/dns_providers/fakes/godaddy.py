@@ -1,9 +1,18 @@
 """GoDaddy Domains API v1 (developer.godaddy.com/doc/endpoint/domains): sso-key auth,
 domain list paginated by `limit` and `marker`, TXT sets read with GET and replaced
 with PUT (a JSON array, TTL at least 600) or DELETE under
-/v1/domains/{domain}/records/TXT/{name}; errors are {code, message}."""
+/v1/domains/{domain}/records/TXT/{name}; errors are {code, message}.
 
-from .server import FakeApi, FakeRequest, FakeResponse
+GoDaddy has no conditional write: a PUT replaces the list whatever it holds by then.
+`line_up(n, write_gap_seconds)` reproduces n writers racing: the next n TXT reads are
+answered together, and the next n writes are held until all have arrived, then applied
+one after another `write_gap_seconds` apart, so every writer wrote from the same list
+and a value is lost as it would be at GoDaddy."""
+
+import threading
+import time
+
+from .server import FakeApi, FakeRequest, FakeResponse, LineUp
 
 
 def failure(status: int, code: str, message: str, **extra) -> FakeResponse:
@@ -17,6 +26,21 @@ class FakeGoDaddy(FakeApi):
         self.records: dict[tuple[str, str], list[dict]] = {}
         self.zones = sorted(zones)
         self.bind = bind
+        self.reads, self.writes = LineUp(), LineUp()
+        self.write_gap_seconds = 0.0
+        self.records_lock = threading.Lock()
+        # Called after each write is applied, as another writer acting just then.
+        self.after_each_write = None
+
+    def line_up(self, parties: int, write_gap_seconds: float = 0.0) -> None:
+        self.reads.arm(parties)
+        self.writes.arm(parties)
+        self.write_gap_seconds = write_gap_seconds
+
+    def _wait_for_the_other_writers(self) -> None:
+        place = self.writes.wait()
+        if place:
+            time.sleep(place * self.write_gap_seconds)
 
     def failure_body(self):
         return {"code": "INTERNAL_SERVER_ERROR", "message": "try again"}
@@ -47,17 +71,10 @@ class FakeGoDaddy(FakeApi):
         return FakeResponse(200, [{"domain": z, "status": "ACTIVE"} for z in after[:limit]])
 
     def _txt(self, request, zone, name):
-        key = (zone, name)
-        fqdn = zone if name == "@" else f"{name}.{zone}"
-        current = self.records.get(key, [])
         if request.method == "GET":
+            current = self.records.get((zone, name), [])
+            self.reads.wait()
             return FakeResponse(200, [{**r, "name": name, "type": "TXT"} for r in current])
-        if request.method == "DELETE":
-            if not current:
-                return failure(404, "NOT_FOUND", "no records of that type and name")
-            self._mirror(fqdn, current, [])
-            del self.records[key]
-            return FakeResponse(204)
         if request.method == "PUT":
             if request.headers.get("content-type", "").split(";")[0] != "application/json":
                 return failure(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be JSON")
@@ -66,11 +83,36 @@ class FakeGoDaddy(FakeApi):
                 isinstance(r, dict) and r.get("data") and r.get("ttl", 3600) >= 600 for r in body
             ):
                 return failure(422, "INVALID_BODY", "Request body doesn't fulfill schema")
+            self._wait_for_the_other_writers()
             new = [{"data": r["data"], "ttl": r.get("ttl", 3600)} for r in body]
-            self._mirror(fqdn, current, new)
-            self.records[key] = new
-            return FakeResponse(200)
+            return self._replace(zone, name, new)
+        if request.method == "DELETE":
+            self._wait_for_the_other_writers()
+            return self._replace(zone, name, [])
         return failure(405, "METHOD_NOT_ALLOWED", "method not allowed")
+
+    def _replace(self, zone: str, name: str, new: list[dict]) -> FakeResponse:
+        fqdn = zone if name == "@" else f"{name}.{zone}"
+        with self.records_lock:
+            current = self.records.get((zone, name), [])
+            if not (new or current):
+                return failure(404, "NOT_FOUND", "no records of that type and name")
+            self._mirror(fqdn, current, new)
+            if new:
+                self.records[(zone, name)] = new
+            else:
+                del self.records[(zone, name)]
+        if self.after_each_write:
+            self.after_each_write(zone, name)
+        return FakeResponse(200 if new else 204)
+
+    def put_txt(self, zone: str, name: str, values: list[str]) -> None:
+        """Replace the TXT list as another GoDaddy client would."""
+        fqdn = zone if name == "@" else f"{name}.{zone}"
+        new = [{"data": value, "ttl": 600} for value in values]
+        with self.records_lock:
+            self._mirror(fqdn, self.records.get((zone, name), []), new)
+            self.records[(zone, name)] = new
 
     def _mirror(self, fqdn, old, new):
         if not (self.bind and any(fqdn.endswith(zone) for zone in self.bind.zones)):
