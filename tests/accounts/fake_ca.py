@@ -1,6 +1,7 @@
 """A tiny ACME-shaped HTTP server for the retry layer's tests: it serves a directory
 and nonces, and answers each POST from a script of canned answers, recording what it
-received. Real sockets and real HTTP, no mock of the acme library."""
+received. Real sockets and real HTTP, no mock of the acme library. `Redirector`
+answers every GET with a redirect, for the outbound guard's tests."""
 
 import base64
 import itertools
@@ -37,13 +38,13 @@ class ReceivedRequest:
 class FakeCa:
     """Answers POST /account from `script` (then 201 with an account), records all."""
 
-    def __init__(self, directory: dict | None = None):
+    def __init__(self, directory: dict | None = None, *, host: str = "127.0.0.1"):
         self.script: list[CannedAnswer] = []
         self.received: list[ReceivedRequest] = []
         self._nonces = itertools.count(1)
         self._directory = directory
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = ThreadingHTTPServer((host, 0), self._handler_class())
+        self.url = f"http://{host}:{self.server.server_port}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -126,3 +127,22 @@ class FakeCa:
                 self._answer(CannedAnswer(201, account, {"Location": ca.url + "/acct/1"}))
 
         return Handler
+
+
+class Redirector(FakeCa):
+    """Answers every GET with 302 to `location`, recording what it received."""
+
+    def __init__(self, location: str, *, host: str = "127.0.0.1"):
+        self.location = location
+        super().__init__(host=host)
+
+    def _handler_class(self):
+        redirector = self
+        handler = super()._handler_class()
+
+        class RedirectHandler(handler):
+            def do_GET(self):
+                self._record()
+                self._answer(CannedAnswer(302, "", {"Location": redirector.location}))
+
+        return RedirectHandler
