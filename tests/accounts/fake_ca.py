@@ -6,9 +6,11 @@ answers every GET with a redirect, for the outbound guard's tests."""
 import base64
 import itertools
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -38,13 +40,26 @@ class ReceivedRequest:
 class FakeCa:
     """Answers POST /account from `script` (then 201 with an account), records all."""
 
-    def __init__(self, directory: dict | None = None, *, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        directory: dict | None = None,
+        *,
+        host: str = "127.0.0.1",
+        tls_files: tuple[Path, Path, Path] | None = None,
+    ):
+        """`tls_files` (ca, cert, key as tests.harness.tls writes them) serve https."""
         self.script: list[CannedAnswer] = []
         self.received: list[ReceivedRequest] = []
         self._nonces = itertools.count(1)
         self._directory = directory
         self.server = ThreadingHTTPServer((host, 0), self._handler_class())
-        self.url = f"http://{host}:{self.server.server_port}"
+        scheme = "http"
+        if tls_files:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_files[1], tls_files[2])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://{host}:{self.server.server_port}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
