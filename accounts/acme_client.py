@@ -7,6 +7,9 @@ a directory's `meta` without any key.
 
 Every client:
 - signs with the account key: RSA -> RS256, EC P-256 -> ES256, EC P-384 -> ES384;
+- connects only where `certlife.outbound` allows (no private networks unless
+  CERTLIFE_ALLOWED_PRIVATE_NETWORKS says so, every redirect checked again): the
+  directory URL is user input and every other URL comes from the CA;
 - sends through `settings.CERTLIFE_HTTPS_PROXY` (spec A8), verifies TLS with
   `settings.REQUESTS_CA_BUNDLE` when set, has time-outs and a certlife User-Agent;
 - retries what is safe to retry, following a `RetryPolicy`: a `badNonce` at once
@@ -46,9 +49,11 @@ from accounts.errors import (
     CaBusyError,
     CaProblemError,
     CaUnreachableError,
+    DestinationRefusedError,
     NotAcmeServerError,
     UnsupportedAccountKeyError,
 )
+from certlife.outbound import RefusedDestination, guarded_session
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +198,8 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
             # requests takes (connect, read); the library's hint says int.
             timeout=(policy.connect_timeout, policy.read_timeout),  # type: ignore[arg-type]
         )
+        self.session.close()
+        self.session = guarded_session()
         self.policy = policy
         self.proxy_url = settings.CERTLIFE_HTTPS_PROXY
         self._random = secrets.SystemRandom()
@@ -202,6 +209,8 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
             kwargs.setdefault("proxies", {"http": self.proxy_url, "https": self.proxy_url})
         try:
             return super()._send_request(method, url, *args, **kwargs)
+        except RefusedDestination as refusal:
+            raise DestinationRefusedError(refusal.message) from None
         except (
             requests.exceptions.InvalidURL,
             requests.exceptions.MissingSchema,

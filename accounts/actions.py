@@ -46,12 +46,14 @@ from accounts.errors import (
     AccountNotFoundAtCaError,
     AcmeError,
     CaUnreachableError,
+    DestinationRefusedError,
     NotAcmeServerError,
     UnsupportedAccountKeyError,
 )
 from accounts.models import AcmeAccount
 from certlife.audit import record_audit_event
 from certlife.choices import AuditOutcome
+from certlife.outbound import RefusedDestination, check_url, redact_credentials
 
 NAME_MAX_LENGTH: int = AcmeAccount._meta.get_field("name").max_length  # type: ignore[assignment]  # set on every CharField
 EMAIL_MAX_LENGTH: int = AcmeAccount._meta.get_field("email").max_length  # type: ignore[assignment]  # set on every CharField
@@ -68,7 +70,9 @@ PROBLEM_FIELDS = {
 
 
 def directory_url_for(directory: str) -> str:
-    """`production`, `staging` or an https URL, as the directory URL to use."""
+    """`production`, `staging` or an https URL, as the directory URL to use. What the
+    URL itself shows is checked here (certlife.outbound.check_url: no credentials, no
+    literal private address); the addresses its name resolves to, when connecting."""
     directory = (directory or "").strip()
     if directory in LETS_ENCRYPT_DIRECTORY_URLS:
         return LETS_ENCRYPT_DIRECTORY_URLS[directory]
@@ -82,6 +86,10 @@ def directory_url_for(directory: str) -> str:
         raise ValidationError(
             {"directory": ["Enter production, staging or the https URL of an ACME directory."]}
         ) from None
+    try:
+        check_url(directory)
+    except RefusedDestination as refusal:
+        raise ValidationError({"directory": [refusal.message]}) from None
     return directory
 
 
@@ -142,7 +150,7 @@ def _account_key_pem(key_pem: str) -> str:
 
 
 def _field_for(error: AcmeError, default_field: str) -> str:
-    if isinstance(error, CaUnreachableError | NotAcmeServerError):
+    if isinstance(error, CaUnreachableError | NotAcmeServerError | DestinationRefusedError):
         return "directory"
     if isinstance(
         error, AccountNotFoundAtCaError | AccountDeactivatedAtCaError | UnsupportedAccountKeyError
@@ -200,7 +208,7 @@ def register_account(
 ) -> AcmeAccount:
     """Create a new account at the CA with a new key, and store it (A1)."""
     eab_kid, eab_hmac_key = (eab_kid or "").strip(), (eab_hmac_key or "").strip()
-    detail = {"name": name, "directory": directory, "eab_kid": eab_kid}
+    detail = {"name": name, "directory": redact_credentials(directory), "eab_kid": eab_kid}
     with _AuditedFailure("account.register", actor=actor, detail=detail):
         directory_url = _checked_inputs(name=name, email=email, directory=directory)
         if not agree_tos:
@@ -243,7 +251,7 @@ def import_account(*, actor, name: str, email: str, directory: str, key_pem: str
     """Add an account that exists at the CA, by its key (A5). The CA is asked with
     onlyReturnExisting, so no account is ever created; a key without an account, or
     whose account is deactivated, is refused."""
-    detail = {"name": name, "directory": directory}
+    detail = {"name": name, "directory": redact_credentials(directory)}
     with _AuditedFailure("account.import", actor=actor, detail=detail):
         directory_url = _checked_inputs(name=name, email=email, directory=directory)
         key_pem = _account_key_pem(key_pem)

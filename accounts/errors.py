@@ -43,6 +43,14 @@ class CaUnreachableError(AcmeError):
     """No HTTP answer: connection refused, DNS failure, TLS failure, time-out."""
 
 
+class DestinationRefusedError(AcmeError):
+    """certlife does not connect there (certlife.outbound): the address is not public
+    and CERTLIFE_ALLOWED_PRIVATE_NETWORKS does not allow it, or the URL is refused."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
 class NotAcmeServerError(AcmeError):
     """The URL answered, but not as an ACME server (no directory, no problem document)."""
 

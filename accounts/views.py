@@ -123,12 +123,14 @@ class ChooseAccountForEmailView(PermissionRequiredMixin, View):
 
 class DirectoryInfoView(PermissionRequiredMixin, View):
     """htmx fragment for the register form: the chosen CA's terms link and whether it
-    requires External Account Binding, read from its directory (cached a few minutes)."""
+    requires External Account Binding, read from its directory (cached a few minutes).
+    A POST with the CSRF token: fetching a URL someone typed is never a side effect of
+    a GET (a link or an image on another site could make one)."""
 
     permission_required = "accounts.add_acmeaccount"
 
-    def get(self, request):
-        form = RegisterAccountForm(request.GET)
+    def post(self, request):
+        form = RegisterAccountForm(request.POST)
         context = {}
         try:
             form.is_valid()

@@ -19,7 +19,7 @@ from acme_orders.exports import ExportFile, ExportProblem, build_export
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.names import InvalidDomainNames, normalize_domains
 from acme_orders.pipeline import VALIDATION_DEADLINE
-from acme_orders.profiles import name_limit
+from acme_orders.profiles import account_profile_problem, name_limit
 from acme_orders.repository import certificate_keystore_password
 from acme_orders.solvers import choose_solver
 from acme_orders.tasks import advance_certificate_request, send_certificate_email
@@ -70,6 +70,9 @@ def _check_request_input(
         errors["use_builtin_http_responder"] = ["The built-in responder answers HTTP-01 only."]
     if errors:
         raise ValidationError(errors)
+    # Last, and only for otherwise good input: it may read the CA's directory.
+    if problem := account_profile_problem(account, profile):
+        raise ValidationError({"profile": [problem]})
     return names
 
 

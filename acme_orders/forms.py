@@ -31,10 +31,12 @@ class CertificateRequestForm(forms.Form):
         # The profile select follows the chosen account's CA (spec R7).
         widget=forms.Select(
             attrs={
-                "hx-get": reverse_lazy("request-profiles"),
+                "hx-post": reverse_lazy("request-profiles"),
                 "hx-trigger": "change, load",
                 "hx-target": "#profile-choices",
                 "hx-include": "[name=profile]",
+                # A POST would send the whole form (keystore password, imported key).
+                "hx-params": "account,profile",
             }
         ),
     )

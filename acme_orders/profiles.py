@@ -3,6 +3,8 @@ name limit of each (Let's Encrypt: classic 100 names, tlsserver and shortlived 2
 
 from dataclasses import dataclass
 
+from accounts.acme_client import fetch_directory
+from accounts.errors import AcmeError
 from acme_orders.names import DEFAULT_MAX_NAMES
 
 KNOWN_NAME_LIMITS = {"classic": 100, "tlsserver": 25, "shortlived": 25}
@@ -37,3 +39,19 @@ def profile_problem(directory, profile: str) -> str | None:
     if profile not in offered:
         return f"The CA offers the profiles {', '.join(offered)}, not {profile!r}."
     return None
+
+
+def account_profile_problem(account, profile: str) -> str | None:
+    """Why the CA of `account` (an AcmeAccount) cannot take `profile`, or None. The
+    directory is read through the cached, short-time-out `fetch_directory`; an empty
+    profile (the CA's default) needs no network."""
+    if not profile:
+        return None
+    try:
+        directory = fetch_directory(account.directory_url)
+    except AcmeError as error:
+        return (
+            f"The CA's directory could not be read, so the profile {profile!r} cannot be "
+            f"checked: {error}"
+        )
+    return profile_problem(directory, profile)

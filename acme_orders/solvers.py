@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from acme_orders.choices import ChallengeType, Solver
+from certlife import outbound
 from dns_providers import propagation
 from dns_providers.delegation import find_challenge_record
 from dns_providers.errors import DnsLookupError
@@ -38,15 +39,20 @@ def resolve_addresses(name: str) -> list[str]:
 
 
 def http01_problem(challenge) -> str | None:
-    """Fetch the token as the CA will (plain HTTP on the name) and compare the content."""
+    """Fetch the token as the CA will (plain HTTP on the name) and compare the content.
+    Only where certlife.outbound allows: a name that resolves to a private address (or
+    redirects to one) is not fetched, and the answer says which name and why."""
     domain, port = challenge.domain, settings.CERTLIFE_HTTP01_PORT
     addresses = resolve_addresses(domain)
     if not addresses:
         return f"{domain}: the name does not resolve to an address."
+    for address in addresses:
+        if refusal := outbound.address_problem(address, name=domain):
+            return refusal
     host = domain if port == 80 else f"{domain}:{port}"
     address = addresses[0] if ":" not in addresses[0] else f"[{addresses[0]}]"
     url = f"http://{host}{challenge.http_path}"
-    session = requests.Session()
+    session = outbound.guarded_session()
     session.trust_env = False  # the check goes to the site directly, like the CA
     try:
         response = session.get(
@@ -54,6 +60,8 @@ def http01_problem(challenge) -> str | None:
             headers={"Host": host},
             timeout=HTTP_CHECK_TIMEOUT,
         )
+    except outbound.RefusedDestination as refusal:
+        return f"{domain}: {url} redirects where certlife does not connect: {refusal.message}"
     except requests.RequestException as error:
         return f"{domain}: {url} could not be fetched ({type(error).__name__})."
     if response.status_code != 200:

@@ -224,13 +224,17 @@ class RequestExportView(PermissionRequiredMixin, View):
 class RequestProfilesView(PermissionRequiredMixin, View):
     """htmx fragment of the Request form: the profiles the chosen account's CA offers
     (spec R7), read from its directory. The directory is cached a few minutes and read
-    with short time-outs, like the terms link on the account form."""
+    with short time-outs, like the terms link on the account form. A POST with the
+    CSRF token, as every request that makes certlife fetch a URL."""
 
     permission_required = "acme_orders.add_certificaterequest"
 
-    def get(self, request):
-        account = AcmeAccount.objects.filter(pk=request.GET.get("account") or None).first()
-        context = {"selected": request.GET.get("profile", "")}
+    def post(self, request):
+        account_id = request.POST.get("account", "")
+        account = (
+            AcmeAccount.objects.filter(pk=account_id).first() if account_id.isdigit() else None
+        )
+        context = {"selected": request.POST.get("profile", "")}
         if account is not None:
             try:
                 context["profiles"] = offered_profiles(fetch_directory(account.directory_url))

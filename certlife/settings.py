@@ -6,6 +6,7 @@ on first start. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY,
 CERTLIFE_SECRET_KEYS and CERTLIFE_HTTPS.
 """
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -52,6 +53,20 @@ def env_url_map(name: str) -> dict[str, str]:
     ):
         raise ImproperlyConfigured(f"{name}: expected a JSON object of names to URLs")
     return parsed
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated networks in CIDR form (a bare address is one host); () if unset."""
+    networks = []
+    for item in env.str(name, default="").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"{name}: {item.strip()!r} is not a network in CIDR form, e.g. 127.0.0.0/8"
+                ) from None
+    return tuple(networks)
 
 
 DATA_DIR = Path(env.str("CERTLIFE_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
@@ -196,6 +211,10 @@ CERTLIFE_HTTPS_PROXY = env.str("HTTPS_PROXY", default="") or env.str("https_prox
 REQUESTS_CA_BUNDLE = env.str("REQUESTS_CA_BUNDLE", default="")
 if REQUESTS_CA_BUNDLE and not Path(REQUESTS_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"REQUESTS_CA_BUNDLE: no such file: {REQUESTS_CA_BUNDLE}")
+
+# Networks that certlife may connect to although they are not public (certlife.outbound),
+# e.g. 127.0.0.0/8 for a step-ca on this machine. Empty: public addresses only.
+CERTLIFE_ALLOWED_PRIVATE_NETWORKS = env_networks("CERTLIFE_ALLOWED_PRIVATE_NETWORKS")
 
 # Our own DNS look-ups (pre-flight checks, propagation): "host:port" of a recursive
 # resolver, or empty for the system's. Authoritative servers are asked on port

@@ -34,3 +34,10 @@ document.addEventListener("DOMContentLoaded", syncKeyChoices);
 document.addEventListener("change", function (event) {
   if (event.target.id === "id_key_algorithm") syncKeyChoices();
 });
+
+// htmx POSTs (reading a CA's directory for a form) carry Django's CSRF token, taken
+// from the form on the page.
+document.addEventListener("htmx:configRequest", function (event) {
+  const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+  if (token) event.detail.headers["X-CSRFToken"] = token.value;
+});

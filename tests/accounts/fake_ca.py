@@ -1,13 +1,16 @@
 """A tiny ACME-shaped HTTP server for the retry layer's tests: it serves a directory
 and nonces, and answers each POST from a script of canned answers, recording what it
-received. Real sockets and real HTTP, no mock of the acme library."""
+received. Real sockets and real HTTP, no mock of the acme library. `Redirector`
+answers every GET with a redirect, for the outbound guard's tests."""
 
 import base64
 import itertools
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -37,13 +40,26 @@ class ReceivedRequest:
 class FakeCa:
     """Answers POST /account from `script` (then 201 with an account), records all."""
 
-    def __init__(self, directory: dict | None = None):
+    def __init__(
+        self,
+        directory: dict | None = None,
+        *,
+        host: str = "127.0.0.1",
+        tls_files: tuple[Path, Path, Path] | None = None,
+    ):
+        """`tls_files` (ca, cert, key as tests.harness.tls writes them) serve https."""
         self.script: list[CannedAnswer] = []
         self.received: list[ReceivedRequest] = []
         self._nonces = itertools.count(1)
         self._directory = directory
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = ThreadingHTTPServer((host, 0), self._handler_class())
+        scheme = "http"
+        if tls_files:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_files[1], tls_files[2])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://{host}:{self.server.server_port}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -126,3 +142,22 @@ class FakeCa:
                 self._answer(CannedAnswer(201, account, {"Location": ca.url + "/acct/1"}))
 
         return Handler
+
+
+class Redirector(FakeCa):
+    """Answers every GET with 302 to `location`, recording what it received."""
+
+    def __init__(self, location: str, *, host: str = "127.0.0.1"):
+        self.location = location
+        super().__init__(host=host)
+
+    def _handler_class(self):
+        redirector = self
+        handler = super()._handler_class()
+
+        class RedirectHandler(handler):
+            def do_GET(self):
+                self._record()
+                self._answer(CannedAnswer(302, "", {"Location": redirector.location}))
+
+        return RedirectHandler

@@ -28,7 +28,7 @@ ACCOUNT_CREATED = CannedAnswer(201, {"status": "valid"}, {"Location": "http://x/
 
 
 @pytest.fixture
-def fake_ca():
+def fake_ca(allow_loopback):
     with FakeCa() as ca:
         yield ca
 
@@ -140,7 +140,7 @@ def test_error_answer_nonce_is_reused(fake_ca):
     assert [r.method for r in fake_ca.received].count("HEAD") == 1
 
 
-def test_not_an_acme_server():
+def test_not_an_acme_server(allow_loopback):
     with FakeCa(directory={"hello": "world"}) as not_acme:
         with pytest.raises(NotAcmeServerError, match="is not an ACME directory"):
             fetch_directory(not_acme.directory_url)
@@ -148,7 +148,7 @@ def test_not_an_acme_server():
             fetch_directory(not_acme.url + "/nothing-here")
 
 
-def test_unreachable_ca_is_a_temporary_error():
+def test_unreachable_ca_is_a_temporary_error(allow_loopback):
     (closed_port,) = free_ports(1)
     with pytest.raises(CaUnreachableError) as raised:
         fetch_directory(f"https://127.0.0.1:{closed_port}/dir", policy=FAST)

@@ -35,9 +35,10 @@ def test_operators_and_auditors_see_the_list_but_cannot_act(
         assert "Account email" not in page  # the top-bar action is for administrators
         pk = pebble_account.pk
         for url in ("register/", "import/", f"{pk}/email/", f"{pk}/export/", f"{pk}/delete/",
-                    f"{pk}/deactivate/", "directory-info/"):  # fmt: skip
+                    f"{pk}/deactivate/"):  # fmt: skip
             assert client.get(f"/manage/accounts/{url}").status_code == 403, (user, url)
         assert client.post(f"/manage/accounts/{pk}/delete/").status_code == 403
+        assert client.post("/manage/accounts/directory-info/").status_code == 403
     assert AcmeAccount.objects.filter(status="valid").count() == 1
 
 
@@ -82,8 +83,10 @@ def test_top_bar_email_action_leads_to_the_only_account(client, administrator, p
 def test_register_form_shows_the_terms_link_and_errors(client, administrator, trusted_pebble):
     client.force_login(administrator)
     custom = {"directory_choice": "custom", "custom_directory_url": trusted_pebble.directory_url}
-    info = client.get("/manage/accounts/directory-info/", custom).content.decode()
-    assert 'href="data:text/plain,Do%20what%20thou%20wilt"' in info
+    info = client.post("/manage/accounts/directory-info/", custom).content.decode()
+    # Pebble's terms are a data: URL: shown, but not as a link (only https is linked).
+    assert "data:text/plain,Do%20what%20thou%20wilt</span> (not an https link)" in info
+    assert "href" not in info
 
     page = client.post(
         "/manage/accounts/register/", {"name": "Pebble", "email": "bad@", **custom}

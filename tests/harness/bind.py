@@ -30,6 +30,10 @@ $TTL 60
 ns1  IN A   127.0.0.1
 @    IN A   127.0.0.1
 *    IN A   127.0.0.1
+; Names whose addresses certlife.outbound refuses (HTTP-01 pre-flight tests).
+intranet-site  IN A     10.0.0.1
+two-faced      IN A     127.0.0.1
+two-faced      IN AAAA  fd00:ec2::254
 """
 
 

@@ -1,5 +1,6 @@
 """Every harness fixture; tests/conftest.py star-imports this module."""
 
+import ipaddress
 import json
 import os
 
@@ -13,8 +14,13 @@ from .process import free_port
 from .ssh import SshServer, start_sshd
 from .tls import write_server_certificate
 
+# Every harness service listens on loopback: the tests that reach one allow it, as an
+# administrator with a local CA would (certlife.outbound refuses it by default).
+LOOPBACK_NETWORK = "127.0.0.0/8"
+
 __all__ = [
     "acme_environment",
+    "allow_loopback",
     "bind_dns",
     "browser",
     "celery_worker",
@@ -74,8 +80,9 @@ def ssh_server(tmp_path_factory) -> SshServer:
 @pytest.fixture(scope="session")
 def acme_environment(pebble, bind_dns):
     """The environment that points certlife at the harness: names resolve through BIND,
-    HTTP-01 pre-flight checks use Pebble's HTTP-01 port, Pebble's TLS CA is trusted.
-    Set for this process (settings too) and inherited by the Celery worker."""
+    HTTP-01 pre-flight checks use Pebble's HTTP-01 port, Pebble's TLS CA is trusted,
+    loopback addresses may be connected to. Set for this process (settings too) and
+    inherited by the Celery worker."""
     from django.conf import settings
 
     values = {
@@ -83,12 +90,13 @@ def acme_environment(pebble, bind_dns):
         "CERTLIFE_DNS_AUTHORITATIVE_PORT": str(bind_dns.port),
         "CERTLIFE_HTTP01_PORT": str(pebble.http_port),
         "REQUESTS_CA_BUNDLE": pebble.ca_bundle,
+        "CERTLIFE_ALLOWED_PRIVATE_NETWORKS": LOOPBACK_NETWORK,
     }
     saved = {name: os.environ.get(name) for name in values}
     saved_settings = {name: getattr(settings, name, None) for name in values}
     os.environ.update(values)
     for name, value in values.items():
-        setattr(settings, name, int(value) if name.endswith("_PORT") else value)
+        setattr(settings, name, _setting_value(name, value))
     yield values
     for name, value in saved.items():
         if value is None:
@@ -97,6 +105,21 @@ def acme_environment(pebble, bind_dns):
             os.environ[name] = value
     for name, value in saved_settings.items():
         setattr(settings, name, value)
+
+
+def _setting_value(name: str, value: str):
+    """The value certlife.settings reads from the environment variable `name`."""
+    if name.endswith("_PORT"):
+        return int(value)
+    if name == "CERTLIFE_ALLOWED_PRIVATE_NETWORKS":
+        return (ipaddress.ip_network(value),)
+    return value
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """certlife may connect to loopback addresses in this test (a local fake CA)."""
+    settings.CERTLIFE_ALLOWED_PRIVATE_NETWORKS = (ipaddress.ip_network(LOOPBACK_NETWORK),)
 
 
 @pytest.fixture(scope="session")
