@@ -60,6 +60,19 @@ class DnsAccount(models.Model):
             return {}
         return self.provider_class.masked_credentials(self.credential_values())
 
+    def secret_values(self) -> list[str]:
+        """The secret credentials, to cut out of error messages and logs; everything
+        stored when it cannot be read as the provider's fields (an old or damaged row)."""
+        try:
+            values = self.credential_values()
+        except ValueError:
+            return [self.credentials]
+        if not isinstance(values, dict):
+            return [self.credentials]
+        provider_class = self.provider_class
+        names = provider_class.secret_fields if provider_class else values.keys()
+        return [str(values[name]) for name in names if values.get(name)]
+
     def build_provider(self) -> DnsProvider:
         """The provider, ready to call, with this account's credentials."""
         if self.provider_class is None:

@@ -226,3 +226,22 @@ def secret_fragments(key_pem: str) -> list[str]:
     jwk = jose.JWKEC(key=key) if hasattr(key, "curve") else jose.JWKRSA(key=key)
     lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
     return [*lines, jwk.to_partial_json()["d"]]
+
+
+class ScheduledSteps:
+    """Stands in for the advance task while the test plays the worker (monkeypatch it
+    over `acme_orders.tasks.advance_certificate_request`): what the pipeline enqueues is
+    recorded in `sent` as (request id, countdown), not sent, and `run` is the real task
+    body, called in-process."""
+
+    def __init__(self):
+        from acme_orders import tasks
+
+        self.run = tasks.advance_certificate_request
+        self.sent: list[tuple[int, float]] = []
+
+    def apply_async(self, args, countdown=0, **options):
+        self.sent.append((args[0], countdown))
+
+    def delay(self, request_id, *args):
+        self.sent.append((request_id, 0))
