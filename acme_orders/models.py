@@ -18,6 +18,7 @@ from acme_orders.choices import (
     Solver,
 )
 from certlife.encryption import EncryptedTextField
+from dns_providers.models import DnsAccount
 
 
 class Certificate(models.Model):
@@ -170,6 +171,11 @@ class CertificateRequest(models.Model):
     next_step_at = models.DateTimeField(
         null=True, blank=True, help_text="When the scheduled next step is due."
     )
+    interrupted_steps = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Attempts in a row at the current step that did not finish (an unexpected "
+        "error, or a worker that stopped); back to 0 when a step finishes.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -191,6 +197,14 @@ class CertificateRequest(models.Model):
         if self.key_algorithm == KeyAlgorithm.EC:
             return f"EC P-{self.key_size}"
         return f"RSA {self.key_size}"
+
+    def secret_values(self) -> list[str]:
+        """Every secret a step of this request may hold, to cut out of error messages
+        and logs: its keys and keystore password, the ACME account key, and the
+        credentials of every DNS account (a DNS-01 step may try any of them)."""
+        own = [self.private_key_pem, self.imported_key_pem, self.keystore_password]
+        dns_secrets = [value for dns in DnsAccount.objects.all() for value in dns.secret_values()]
+        return [value for value in [*own, self.account.key_pem, *dns_secrets] if value]
 
 
 class Challenge(models.Model):

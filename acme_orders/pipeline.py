@@ -21,12 +21,14 @@ from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solve
 from acme_orders.exports import split_pem_certificates
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.solvers import PropagationGaveUp, choose_solver, solver_for
+from certlife import unexpected_errors
 from dns_providers.errors import DnsProviderError
 
 logger = logging.getLogger(__name__)
 
 VALIDATION_DEADLINE = timedelta(minutes=30)
 ACTIVE_STATUSES = (RequestStatus.PENDING, RequestStatus.VALIDATING, RequestStatus.ISSUING)
+OPEN_CHALLENGE_STATUSES = (ChallengeStatus.PENDING, ChallengeStatus.PROCESSING)
 
 
 class RequestFailed(Exception):
@@ -46,6 +48,17 @@ def advance(request: CertificateRequest, client) -> float | None:
     }
     step = steps.get(request.status)
     return step(request, client) if step else None
+
+
+def step_description(request: CertificateRequest) -> str:
+    """What the request's next step does, in words: "Unexpected error while ..."."""
+    if request.status == RequestStatus.PENDING:
+        return "publishing the challenges" if request.order_url else "placing the order"
+    if request.status == RequestStatus.VALIDATING:
+        return "waiting for the CA to validate"
+    if request.status == RequestStatus.ISSUING:
+        return "issuing the certificate"
+    return "finishing the request"
 
 
 def _save(request: CertificateRequest, *fields: str) -> None:
@@ -198,12 +211,16 @@ def abandon_authorizations(request: CertificateRequest, client) -> None:
     """After a failed order (whatever failed), deactivate the authorizations still
     pending so they do not count against the account (Let's Encrypt's integration
     guide). Best effort: the request has failed either way."""
-    open_statuses = (ChallengeStatus.PENDING, ChallengeStatus.PROCESSING)
-    for challenge in request.challenges.filter(status__in=open_statuses):
+    for challenge in request.challenges.filter(status__in=OPEN_CHALLENGE_STATUSES):
         try:
             protocol.deactivate_authorization(client, challenge.authorization_url)
         except AcmeError as error:
             logger.warning("Could not deactivate the authorization of %s: %s", challenge, error)
+            continue
+        except Exception as error:  # a bug must not keep the other authorizations open
+            log_unexpected_error(
+                request, f"Could not deactivate the authorization of {challenge}", error
+            )
             continue
         challenge.status = ChallengeStatus.DEACTIVATED
         challenge.save(update_fields=["status"])
@@ -218,8 +235,17 @@ def cleanup_challenges(request: CertificateRequest) -> None:
         except DnsProviderError as error:
             logger.warning("Cleanup of %s left for later: %s", challenge, error)
             continue
+        except Exception as error:  # nor keep the request from finishing
+            log_unexpected_error(request, f"Cleanup of {challenge} left for later", error)
+            continue
         challenge.cleaned_up = True
         challenge.save(update_fields=["cleaned_up"])
+
+
+def log_unexpected_error(request: CertificateRequest, what: str, error: Exception) -> None:
+    """Log `what` happened with the traceback, the request's secrets cut out."""
+    secrets = request.secret_values()
+    logger.error("%s:\n%s", what, unexpected_errors.redacted_traceback(error, secrets=secrets))
 
 
 def _issuing(request: CertificateRequest, client) -> float | None:

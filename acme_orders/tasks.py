@@ -8,7 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.acme_client import acme_client_for
@@ -17,12 +17,18 @@ from acme_orders import pipeline
 from acme_orders.choices import ExportFormat, KeystoreType, RequestStatus
 from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
+from certlife import unexpected_errors
 from certlife.audit import current_source, record_audit_event
+from certlife.choices import AuditOutcome
 from dns_providers.errors import DnsProviderError
 
 logger = logging.getLogger(__name__)
 
-TEMPORARY_RETRY_CAP_SECONDS = 600
+RETRY_CAP_SECONDS = 600
+# Attempts at one step that end in an unexpected error or a stopped worker before the
+# request fails: with the backoff below, about two and a half minutes of trying.
+MAX_STEP_ATTEMPTS = 5
+RETRYING_NOTICE = "Retrying after "
 
 
 def lease() -> timedelta:
@@ -37,47 +43,95 @@ def stalled_after() -> timedelta:
     return lease() * 4 / 3
 
 
+def backoff_seconds(attempt: int) -> float:
+    """Capped exponential backoff with jitter: about 10, 20, 40, 80 s... at most 10 min."""
+    return min(2**attempt * 5, RETRY_CAP_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
 def claim(request_id: int) -> bool:
-    """Take the lease on an active request; False when another worker holds it."""
+    """Take the lease on an active request and count the attempt (`interrupted_steps`,
+    back to 0 when the step finishes); False when another worker holds it."""
     now = timezone.now()
     claimed = (
         CertificateRequest.objects.filter(pk=request_id, status__in=pipeline.ACTIVE_STATUSES)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + lease())
+        .update(lease_until=now + lease(), interrupted_steps=F("interrupted_steps") + 1)
     )
     return claimed == 1
 
 
-def release(request_id: int, next_in: float | None) -> None:
-    """Free the lease and note when the next step is due (None: nothing scheduled)."""
+def release(request_id: int, next_in: float | None, *, step_finished: bool) -> None:
+    """Free the lease and note when the next step is due (None: nothing scheduled). A
+    step that did not finish keeps its attempt counted."""
     next_step_at = timezone.now() + timedelta(seconds=next_in) if next_in is not None else None
+    finished = {"interrupted_steps": 0} if step_finished else {}
     CertificateRequest.objects.filter(pk=request_id).update(
-        lease_until=None, next_step_at=next_step_at
+        lease_until=None, next_step_at=next_step_at, **finished
     )
 
 
 def fail_request(request: CertificateRequest, message: str, client=None) -> None:
-    if client is not None:
-        pipeline.abandon_authorizations(request, client)
-    pipeline.cleanup_challenges(request)
+    """End the request as failed with `message`, after deactivating its open
+    authorizations and removing what was published. Those two are best effort: the
+    request is marked failed whatever they raise (left records go to the sweep)."""
+    not_deactivated = f"Request {request.pk}: its open authorizations were not deactivated"
+    try:
+        if request.challenges.filter(status__in=pipeline.OPEN_CHALLENGE_STATUSES).exists():
+            pipeline.abandon_authorizations(request, client or acme_client_for(request.account))
+    except AcmeError as error:  # no client to deactivate with: the CA is out of reach
+        logger.warning("%s: %s", not_deactivated, error)
+    except Exception as error:
+        pipeline.log_unexpected_error(request, not_deactivated, error)
+    try:
+        pipeline.cleanup_challenges(request)
+    except Exception as error:
+        pipeline.log_unexpected_error(request, f"Request {request.pk}: cleanup failed", error)
     request.status = RequestStatus.FAILED
     request.error = message
-    request.save(update_fields=["status", "error", "updated_at"])
+    request.interrupted_steps = 0  # a New challenge starts with a clean count
+    request.save(update_fields=["status", "error", "interrupted_steps", "updated_at"])
     record_audit_event(
-        "request.failed", actor=None, target=request, outcome="failure", detail={"error": message}
+        "request.failed",
+        actor=None,
+        target=request,
+        outcome=AuditOutcome.FAILURE,
+        detail={"error": message},
     )
 
 
 @shared_task(acks_late=True)
 def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
+    """Run the request's next step and schedule the one after. `attempt` counts the
+    temporary CA or DNS errors in a row, for their backoff.
+
+    Nothing leaves a request active with nothing scheduled: an unexpected exception
+    is retried with backoff and, on the MAX_STEP_ATTEMPTS-th attempt, fails the request
+    in plain words; a step whose worker stopped is taken up again by the stalled sweep,
+    and fails the request on the attempt after that."""
     current_source.set("worker")
     if not claim(request_id):
         return  # finished, or another worker has it and will schedule what comes next
-    next_in, attempt_next, client = None, 0, None
+    next_in, attempt_next, step_finished = None, 0, True
     try:
-        request = CertificateRequest.objects.select_related("account", "certificate").get(
-            pk=request_id
-        )
+        next_in, attempt_next = run_step(request_id, attempt)
+    except Exception as error:
+        step_finished = False
+        next_in = retry_or_fail_after(request_id, error)
+    finally:
+        release(request_id, next_in, step_finished=step_finished)
+    if next_in is not None:
+        advance_certificate_request.apply_async((request_id, attempt_next), countdown=next_in)
+
+
+def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
+    """One step of the claimed request: (seconds until the next, its `attempt`)."""
+    request = CertificateRequest.objects.select_related("account", "certificate").get(pk=request_id)
+    if request.interrupted_steps > MAX_STEP_ATTEMPTS:
+        fail_request(request, stopped_worker_message(request))
+        return None, 0
+    retrying = request.error.startswith(RETRYING_NOTICE)
+    client = None
+    try:
         client = acme_client_for(request.account)
         next_in = pipeline.advance(request, client)
     except pipeline.RequestFailed as failure:
@@ -86,20 +140,67 @@ def advance_certificate_request(request_id: int, attempt: int = 0) -> None:
         if error.permanent:
             fail_request(request, str(error), client)
         else:
-            attempt_next = attempt + 1
-            backoff = min(2**attempt_next * 5, TEMPORARY_RETRY_CAP_SECONDS)
-            retry_after = getattr(error, "retry_after", None)
-            next_in = retry_after or backoff * random.uniform(0.8, 1.2)  # noqa: S311
-            logger.info("Request %s: %s; trying again in %.0f s", request_id, error, next_in)
-    finally:
-        release(request_id, next_in)
-    if next_in is not None:
-        advance_certificate_request.apply_async((request_id, attempt_next), countdown=next_in)
+            return retry_after_temporary(request, error, attempt + 1), attempt + 1
+    else:
+        if retrying:  # the step went through: the notice of the last failure is old news
+            CertificateRequest.objects.filter(
+                pk=request_id, error__startswith=RETRYING_NOTICE
+            ).update(error="")
+        return next_in, 0
+    return None, 0
+
+
+def retry_after_temporary(request, error: AcmeError | DnsProviderError, attempt: int) -> float:
+    retry_after = getattr(error, "retry_after", None)
+    next_in = retry_after or backoff_seconds(attempt)
+    logger.info("Request %s: %s; trying again in %.0f s", request.pk, error, next_in)
+    request.error = f"{RETRYING_NOTICE}a temporary error: {error} (attempt {attempt})"
+    request.save(update_fields=["error", "updated_at"])
+    return next_in
+
+
+def retry_or_fail_after(request_id: int, error: Exception) -> float | None:
+    """After an unexpected exception: log it, and say on the request that it is
+    retried, or fail it on the last attempt. Returns when to try again."""
+    request = CertificateRequest.objects.select_related("account").get(pk=request_id)
+    step, attempts = pipeline.step_description(request), request.interrupted_steps
+    pipeline.log_unexpected_error(
+        request,
+        f"Request {request_id}: unexpected error while {step} "
+        f"(attempt {attempts} of {MAX_STEP_ATTEMPTS})",
+        error,
+    )
+    if request.status not in pipeline.ACTIVE_STATUSES:
+        return None  # it ended before the error; nothing to retry
+    what = unexpected_errors.describe(error, secrets=request.secret_values())
+    if attempts >= MAX_STEP_ATTEMPTS:
+        fail_request(
+            request,
+            f"Unexpected error while {step}: {what.rstrip('.')}. certlife tried {attempts} "
+            "times; start a New challenge or report this.",
+        )
+        return None
+    request.error = (
+        f"{RETRYING_NOTICE}an unexpected error while {step}: {what} "
+        f"(attempt {attempts} of {MAX_STEP_ATTEMPTS})"
+    )
+    request.save(update_fields=["error", "updated_at"])
+    return backoff_seconds(attempts)
+
+
+def stopped_worker_message(request: CertificateRequest) -> str:
+    step = pipeline.step_description(request)
+    return (
+        f"The step {step} did not finish in {MAX_STEP_ATTEMPTS} attempts: the worker "
+        "stopped or restarted each time. Start a New challenge or report this."
+    )
 
 
 @shared_task
 def resume_stalled_requests() -> None:
-    """Requests whose worker died mid-step (its message lost with it) go on again."""
+    """Requests whose worker died mid-step (its message lost with it) go on again. Not
+    forever: each restart is an attempt that claim() counts, and the attempt after
+    MAX_STEP_ATTEMPTS unfinished ones fails the request (run_step)."""
     for request_id in stalled_requests().values_list("pk", flat=True):
         advance_certificate_request.delay(request_id)
     clean_up_left_records()
@@ -107,14 +208,19 @@ def resume_stalled_requests() -> None:
 
 def stalled_requests():
     """Active requests nobody holds and no scheduled step will pick up."""
-    stale = timezone.now() - stalled_after()
-    return CertificateRequest.objects.filter(
+    now = timezone.now()
+    stale = now - stalled_after()
+    moves_on_its_own = (
         Q(status__in=[RequestStatus.VALIDATING, RequestStatus.ISSUING])
         | Q(status=RequestStatus.PENDING, verify_requested=True)
-        | Q(status=RequestStatus.PENDING, order_url=""),
-        Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()),
-        # A step scheduled for later is not stalled until well past its time.
-        Q(next_step_at__isnull=True, updated_at__lt=stale) | Q(next_step_at__lt=stale),
+        | Q(status=RequestStatus.PENDING, order_url="")
+    )
+    idle = Q(moves_on_its_own, next_step_at__isnull=True, updated_at__lt=stale)
+    return CertificateRequest.objects.filter(
+        Q(status__in=pipeline.ACTIVE_STATUSES),
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        # A scheduled step well past its time was lost, whatever the request waits for.
+        Q(next_step_at__lt=stale) | idle,
     )
 
 
@@ -128,8 +234,40 @@ def clean_up_left_records() -> None:
         pipeline.cleanup_challenges(request)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
-def send_certificate_email(request_id: int, to: str) -> None:
+EMAIL_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=EMAIL_RETRIES)
+def send_certificate_email(self, request_id: int, to: str) -> None:
+    """Mail the certificate; a mail server that cannot be reached is tried again with
+    backoff. What finally fails is written to the audit log, not only the worker's."""
+    try:
+        deliver_certificate_email(request_id, to)
+    except OSError as error:  # SMTP errors and refused connections alike
+        if self.request.retries < EMAIL_RETRIES:
+            countdown = backoff_seconds(self.request.retries + 2)
+            raise self.retry(exc=error, countdown=countdown) from error
+        record_email_failure(request_id, to, error)
+    except Exception as error:
+        record_email_failure(request_id, to, error)
+
+
+def record_email_failure(request_id: int, to: str, error: Exception) -> None:
+    request = CertificateRequest.objects.select_related("account").get(pk=request_id)
+    pipeline.log_unexpected_error(request, f"Request {request_id}: email to {to} failed", error)
+    record_audit_event(
+        "certificate.email",
+        actor=None,
+        target=request,
+        outcome=AuditOutcome.FAILURE,
+        detail={
+            "to": to,
+            "error": unexpected_errors.describe(error, secrets=request.secret_values()),
+        },
+    )
+
+
+def deliver_certificate_email(request_id: int, to: str) -> None:
     request = CertificateRequest.objects.get(pk=request_id)
     keystore: dict[str, str] = {
         KeystoreType.PKCS12: ExportFormat.PKCS12,

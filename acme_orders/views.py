@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from accounts.acme_client import fetch_directory
@@ -13,7 +14,7 @@ from accounts.models import AcmeAccount
 from acme_orders import actions
 from acme_orders.choices import (
     CertificateStatus,
-    ChallengeStatus,
+    ChallengeType,
     ExpiryBand,
     RequestStatus,
     Solver,
@@ -25,7 +26,7 @@ from acme_orders.forms import (
     ExportForm,
 )
 from acme_orders.models import Certificate, CertificateRequest, Challenge
-from acme_orders.pipeline import ACTIVE_STATUSES
+from acme_orders.pipeline import ACTIVE_STATUSES, OPEN_CHALLENGE_STATUSES
 from acme_orders.profiles import offered_profiles
 from acme_orders.repository import (
     certificate_counts,
@@ -71,17 +72,28 @@ class CertificateListView(PermissionRequiredMixin, ListView):
 
 
 @login_not_required
+@require_safe
 def acme_challenge_response(request, token: str):
     """The built-in HTTP-01 responder: answers the CA for requests that use it (a site
-    whose port 80 is proxied to certlife needs nothing else). Other tokens: 404."""
+    whose port 80 is proxied to certlife needs nothing else), with the key
+    authorization alone, as text/plain. Only the open challenge of an active request
+    answers; any other token is a 404 that says nothing more.
+
+    AcmeChallengeResponderMiddleware calls it for any Host, before the host check."""
     challenge = Challenge.objects.filter(
         token=token,
+        type=ChallengeType.HTTP_01,
         solver=Solver.BUILTIN_HTTP,
-        status__in=[ChallengeStatus.PENDING, ChallengeStatus.PROCESSING],
+        status__in=OPEN_CHALLENGE_STATUSES,
+        request__status__in=ACTIVE_STATUSES,
     ).first()
+    response: HttpResponse
     if challenge is None:
-        raise Http404("No such challenge")
-    return HttpResponse(challenge.key_authorization, content_type="text/plain")
+        response = HttpResponseNotFound("Not found", content_type="text/plain")
+    else:
+        response = HttpResponse(challenge.key_authorization, content_type="text/plain")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _apply_errors(form, error: ValidationError) -> None:

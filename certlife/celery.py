@@ -23,6 +23,10 @@ app.conf.beat_schedule = {
         "task": "acme_orders.tasks.resume_stalled_requests",
         "schedule": 60,
     },
+    "fail-unfinished-dns-connection-tests": {
+        "task": "dns_providers.tasks.fail_unfinished_connection_tests",
+        "schedule": 60,
+    },
 }
 
 

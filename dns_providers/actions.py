@@ -129,7 +129,8 @@ def start_connection_test(account: DnsAccount, *, actor) -> DnsAccount:
 
     account.last_test_status = ConnectionTestStatus.RUNNING
     account.last_test_message = ""
-    account.save(update_fields=["last_test_status", "last_test_message"])
+    account.last_tested_at = timezone.now()  # a test still running long after failed
+    account.save(update_fields=["last_test_status", "last_test_message", "last_tested_at"])
     record_audit_event("dns_account.test_connection", actor=actor, target=account)
     transaction.on_commit(lambda: test_dns_account_connection.delay(account.pk))
     return account

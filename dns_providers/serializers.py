@@ -24,11 +24,8 @@ class DnsAccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def get_last_test(self, account) -> dict:
-        return {
-            "status": account.last_test_status,
-            "message": account.last_test_message,
-            "tested_at": account.last_tested_at,
-        }
+        shown = account.connection_test
+        return {"status": shown.status, "message": shown.message, "tested_at": shown.tested_at}
 
     def validate_provider(self, code: str) -> str:
         if self.instance is not None and code != self.instance.provider:

@@ -69,7 +69,8 @@ def san_names(certificate_pem: str) -> set[str]:
 
 class ForwardToLiveServer:
     """Listens where the CA connects for HTTP-01 and forwards each GET to certlife's
-    live server, as a site's port 80 proxied to certlife would.
+    live server, as a site's port 80 proxied to certlife would: with the Host the CA
+    sent, the name being validated, which is not one of certlife's ALLOWED_HOSTS.
 
     Like a real proxy in front of a few web workers, it lets only a few requests through
     at once: Pebble validates a 100-name order all at once, and a live-server thread per
@@ -89,7 +90,12 @@ class ForwardToLiveServer:
         class Forward(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 with slots:
-                    answer = requests.get(target + self.path, timeout=30, allow_redirects=False)
+                    answer = requests.get(
+                        target + self.path,
+                        headers={"Host": self.headers["Host"]},
+                        timeout=30,
+                        allow_redirects=False,
+                    )
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
                 self.end_headers()
@@ -226,3 +232,22 @@ def secret_fragments(key_pem: str) -> list[str]:
     jwk = jose.JWKEC(key=key) if hasattr(key, "curve") else jose.JWKRSA(key=key)
     lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
     return [*lines, jwk.to_partial_json()["d"]]
+
+
+class ScheduledSteps:
+    """Stands in for the advance task while the test plays the worker (monkeypatch it
+    over `acme_orders.tasks.advance_certificate_request`): what the pipeline enqueues is
+    recorded in `sent` as (request id, countdown), not sent, and `run` is the real task
+    body, called in-process."""
+
+    def __init__(self):
+        from acme_orders import tasks
+
+        self.run = tasks.advance_certificate_request
+        self.sent: list[tuple[int, float]] = []
+
+    def apply_async(self, args, countdown=0, **options):
+        self.sent.append((args[0], countdown))
+
+    def delay(self, request_id, *args):
+        self.sent.append((request_id, 0))
