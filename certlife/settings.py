@@ -265,6 +265,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print request tracebacks
+        # unredacted; "django" records go to the root handler instead.
+        "django": {"handlers": [], "propagate": True},
         # The acme library logs whole request bodies at DEBUG (CSRs, EAB MACs).
         "acme": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
     },
