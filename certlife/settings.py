@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "certlife.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,6 +117,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "certlife.audit.AuditSourceMiddleware",
 ]
+
+# Request limits: the largest legitimate body (100 names, an imported 4096-bit key and
+# an account key) is well under 256 KiB. A larger body is refused from its
+# Content-Length before it is read (certlife.middleware.RequestSizeLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CERTLIFE_MAX_REQUEST_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 ROOT_URLCONF = "certlife.urls"
 WSGI_APPLICATION = "certlife.wsgi.application"
@@ -239,6 +246,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
     "EXCEPTION_HANDLER": "certlife.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "certlife.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
