@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from certlife.data_folder import create_files_owner_only, make_owner_only
 from certlife.local_keys import load_or_create_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,7 +56,23 @@ def env_url_map(name: str) -> dict[str, str]:
 
 
 DATA_DIR = Path(env.str("CERTLIFE_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Web, worker, beat and manage.py all load these settings before they write a file.
+create_files_owner_only()
+
+# What certlife keeps in the data folder, made owner-only (files 0600, folders 0700) at
+# every start, also when an older version or a copy left it looser (certlife.data_folder).
+make_owner_only(
+    DATA_DIR,
+    [
+        "certlife.sqlite3*",  # with its -wal and -shm files
+        "celery-broker.sqlite3*",
+        "celerybeat-schedule*",  # dbm may add a suffix
+        "django-secret-key",
+        "secret-keys",
+        "outbox",
+        "collected-static",
+    ],
+)
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_key_file(
