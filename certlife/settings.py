@@ -7,6 +7,8 @@ CERTLIFE_SECRET_KEYS and CERTLIFE_HTTPS.
 """
 
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +39,14 @@ def env_int(name: str, *, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate as DRF reads it: a number, a slash, second, minute, hour or day."""
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"\d+/(second|minute|hour|day|[smhd])", value):
+        raise ImproperlyConfigured(f"{name}: expected e.g. 600/minute, got {value!r}")
+    return value
 
 
 def env_url_map(name: str) -> dict[str, str]:
@@ -71,6 +81,7 @@ make_owner_only(
         "secret-keys",
         "outbox",
         "collected-static",
+        "cache",
     ],
 )
 
@@ -86,6 +97,10 @@ CERTLIFE_SECRET_KEYS = env.list("CERTLIFE_SECRET_KEYS", default=[]) or [
     load_or_create_key_file(DATA_DIR / "secret-keys", kind="fernet")
 ]
 
+# Behind a reverse proxy: trust its X-Forwarded-Proto (with CERTLIFE_HTTPS) and the
+# client address it appends to X-Forwarded-For (throttling).
+CERTLIFE_BEHIND_PROXY = env_bool("CERTLIFE_BEHIND_PROXY", default=False)
+
 # Served behind TLS: secure cookies, HSTS, HTTPS redirect (`check --deploy` is clean).
 CERTLIFE_HTTPS = env_bool("CERTLIFE_HTTPS", default=False)
 if CERTLIFE_HTTPS:
@@ -97,7 +112,7 @@ if CERTLIFE_HTTPS:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
-    if env_bool("CERTLIFE_BEHIND_PROXY", default=False):
+    if CERTLIFE_BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=8 * 3600)
@@ -113,6 +128,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "certlife",
     "accounts",
@@ -133,6 +149,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "certlife.audit.AuditSourceMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Request limits: the largest legitimate body (100 names, an imported 4096-bit key and
@@ -178,6 +196,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-certlife.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttling (certlife.throttling): failed log-ins lock the user name and, separately,
+# the client address (the login page and the admin's, django-axes; attempts are kept in
+# the database); bad API tokens lock the address alike; API calls are rate-limited per
+# user. Counts other than the log-in attempts live in the cache shared by every process.
+CERTLIFE_LOGIN_FAILURE_LIMIT = env_int("CERTLIFE_LOGIN_FAILURE_LIMIT", default=5)
+CERTLIFE_LOGIN_LOCKOUT = timedelta(minutes=env_int("CERTLIFE_LOGIN_LOCKOUT_MINUTES", default=15))
+CERTLIFE_API_RATE = env_rate("CERTLIFE_API_RATE", default="600/minute")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = CERTLIFE_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = CERTLIFE_LOGIN_LOCKOUT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "certlife.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "certlife.throttling.login_locked_out"
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -255,7 +292,7 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "certlife.throttling.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["certlife.api.RolePermission"],
@@ -269,6 +306,14 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"user": CERTLIFE_API_RATE, "anon": CERTLIFE_API_RATE},
+    # DRF takes the client address from X-Forwarded-For unless told how many proxies
+    # to trust; the same rule as certlife.throttling.client_address.
+    "NUM_PROXIES": 1 if CERTLIFE_BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "certlife API",
