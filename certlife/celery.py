@@ -3,7 +3,9 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
+
+from certlife.logging import RedactSecretsFilter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certlife.settings")
 
@@ -34,3 +36,13 @@ app.conf.beat_schedule = {
 def send_first_heartbeat(sender=None, **kwargs):
     """Beat's first interval would leave the dashboard warning for a minute after start."""
     app.send_task("certlife.tasks.record_heartbeat", args=("scheduler",))
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def redact_secrets_in_celery_logs(logger=None, **kwargs):
+    """Celery replaces the handlers of Django's LOGGING with its own in the worker and
+    beat; those get the same redaction as the web process's console handler."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactSecretsFilter) for f in handler.filters):
+            handler.addFilter(RedactSecretsFilter())

@@ -8,11 +8,14 @@ CERTLIFE_SECRET_KEYS and CERTLIFE_HTTPS.
 
 import ipaddress
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from certlife.data_folder import create_files_owner_only, make_owner_only
 from certlife.local_keys import load_or_create_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +40,14 @@ def env_int(name: str, *, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate as DRF reads it: a number, a slash, second, minute, hour or day."""
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"\d+/(second|minute|hour|day|[smhd])", value):
+        raise ImproperlyConfigured(f"{name}: expected e.g. 600/minute, got {value!r}")
+    return value
 
 
 def env_url_map(name: str) -> dict[str, str]:
@@ -70,7 +81,24 @@ def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 
 
 DATA_DIR = Path(env.str("CERTLIFE_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Web, worker, beat and manage.py all load these settings before they write a file.
+create_files_owner_only()
+
+# What certlife keeps in the data folder, made owner-only (files 0600, folders 0700) at
+# every start, also when an older version or a copy left it looser (certlife.data_folder).
+make_owner_only(
+    DATA_DIR,
+    [
+        "certlife.sqlite3*",  # with its -wal and -shm files
+        "celery-broker.sqlite3*",
+        "celerybeat-schedule*",  # dbm may add a suffix
+        "django-secret-key",
+        "secret-keys",
+        "outbox",
+        "collected-static",
+        "cache",
+    ],
+)
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_key_file(
@@ -84,6 +112,10 @@ CERTLIFE_SECRET_KEYS = env.list("CERTLIFE_SECRET_KEYS", default=[]) or [
     load_or_create_key_file(DATA_DIR / "secret-keys", kind="fernet")
 ]
 
+# Behind a reverse proxy: trust its X-Forwarded-Proto (with CERTLIFE_HTTPS) and the
+# client address it appends to X-Forwarded-For (throttling).
+CERTLIFE_BEHIND_PROXY = env_bool("CERTLIFE_BEHIND_PROXY", default=False)
+
 # Served behind TLS: secure cookies, HSTS, HTTPS redirect (`check --deploy` is clean).
 CERTLIFE_HTTPS = env_bool("CERTLIFE_HTTPS", default=False)
 if CERTLIFE_HTTPS:
@@ -95,7 +127,7 @@ if CERTLIFE_HTTPS:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
-    if env_bool("CERTLIFE_BEHIND_PROXY", default=False):
+    if CERTLIFE_BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=8 * 3600)
@@ -111,6 +143,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "certlife",
     "accounts",
@@ -121,6 +154,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "acme_orders.middleware.AcmeChallengeResponderMiddleware",  # first: any Host (module doc)
+    "certlife.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,7 +165,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "certlife.audit.AuditSourceMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Request limits: the largest legitimate body (100 names, an imported 4096-bit key and
+# an account key) is well under 256 KiB. A larger body is refused from its
+# Content-Length before it is read (certlife.middleware.RequestSizeLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CERTLIFE_MAX_REQUEST_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 ROOT_URLCONF = "certlife.urls"
 WSGI_APPLICATION = "certlife.wsgi.application"
@@ -170,6 +212,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-certlife.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttling (certlife.throttling): failed log-ins lock the user name and, separately,
+# the client address (the login page and the admin's, django-axes; attempts are kept in
+# the database); bad API tokens lock the address alike; API calls are rate-limited per
+# user. Counts other than the log-in attempts live in the cache shared by every process.
+CERTLIFE_LOGIN_FAILURE_LIMIT = env_int("CERTLIFE_LOGIN_FAILURE_LIMIT", default=5)
+CERTLIFE_LOGIN_LOCKOUT = timedelta(minutes=env_int("CERTLIFE_LOGIN_LOCKOUT_MINUTES", default=15))
+CERTLIFE_API_RATE = env_rate("CERTLIFE_API_RATE", default="600/minute")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = CERTLIFE_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = CERTLIFE_LOGIN_LOCKOUT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "certlife.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "certlife.throttling.login_locked_out"
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -251,7 +312,7 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "certlife.throttling.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["certlife.api.RolePermission"],
@@ -259,7 +320,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
     "EXCEPTION_HANDLER": "certlife.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "certlife.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"user": CERTLIFE_API_RATE, "anon": CERTLIFE_API_RATE},
+    # DRF takes the client address from X-Forwarded-For unless told how many proxies
+    # to trust; the same rule as certlife.throttling.client_address.
+    "NUM_PROXIES": 1 if CERTLIFE_BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "certlife API",
@@ -285,6 +359,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print request tracebacks
+        # unredacted; "django" records go to the root handler instead.
+        "django": {"handlers": [], "propagate": True},
         # The acme library logs whole request bodies at DEBUG (CSRs, EAB MACs).
         "acme": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
     },

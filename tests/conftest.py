@@ -19,6 +19,15 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 PASSWORD = "Correct-Horse-7-battery"
 
 
+@pytest.fixture(autouse=True)
+def uncounted_requests():
+    """Throttling counts API calls and bad tokens in the cache shared by every process;
+    each test starts with none counted, so tests never throttle one another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """A test database name unique to this run, so two suites on one machine (two

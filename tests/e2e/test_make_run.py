@@ -51,6 +51,7 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=0o022,  # a shell's usual umask: certlife must not rely on a stricter one
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -74,6 +75,7 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
             log=log,
         )
         assert (tmp_path / "data" / "certlife.sqlite3").exists()
+        assert_owner_only(tmp_path / "data")
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground group
         try:
@@ -85,6 +87,19 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
         ["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True
     ).stdout
     assert not leftover.strip(), "gunicorn still running after Ctrl-C"
+
+
+def assert_owner_only(data: Path):
+    """Everything web, worker and beat wrote in the data folder (database, broker,
+    beat schedule, keys) is owner-only: folders 0700, files 0600."""
+    modes = {
+        str(path.relative_to(data.parent)): oct(path.stat().st_mode & 0o777)
+        for path in [data, *data.rglob("*")]
+    }
+    assert {"data/celery-broker.sqlite3", "data/secret-keys"} <= set(modes)
+    assert any(name.startswith("data/celerybeat-schedule") for name in modes), modes
+    expected = {name: "0o700" if (data.parent / name).is_dir() else "0o600" for name in modes}
+    assert modes == expected
 
 
 def _answers(url: str) -> bool:
