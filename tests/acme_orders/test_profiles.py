@@ -1,14 +1,21 @@
-"""ACME profiles (spec R7): offered from the directory's meta.profiles, with name limits.
-Pebble 2.4 has no profiles, so a small directory server stands in for the CA."""
+"""ACME profiles (spec R7): offered from the directory's meta.profiles, with name limits,
+and sent in newOrder. Pebble 2.4 has no profiles, so a small ACME server stands in for
+the CA: it serves a directory, takes newOrder and answers the order's authorization,
+recording every signed request it receives."""
+
+import base64
+import json
 
 import pytest
 from acme import messages
 
-from accounts.acme_client import forget_cached_directories
+from accounts.acme_client import acme_client_for, forget_cached_directories
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
+from acme_orders import pipeline
 from acme_orders.profiles import offered_profiles, profile_problem
-from tests.accounts.fake_ca import FakeCa
+from tests.accounts.fake_ca import CannedAnswer, FakeCa
+from tests.acme_orders.e2e_helpers import new_request
 from tests.factories import make_key_pem
 
 PROFILES = {
@@ -75,3 +82,62 @@ def test_an_unreachable_directory_is_said_plainly(client, operator):
     fragment = client.get("/acme/letsencrypt/request/profiles/", {"account": account.pk})
     assert "could not be read" in fragment.content.decode()
     assert 'name="profile"' in fragment.content.decode()
+
+
+def jws_payload(body: bytes) -> dict:
+    payload = json.loads(body)["payload"]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def order_answers(ca: FakeCa, name: str) -> list[CannedAnswer]:
+    """What a CA answers to newOrder for one name, then to the POST-as-GET of its
+    authorization."""
+    order = {
+        "status": "pending",
+        "identifiers": [{"type": "dns", "value": name}],
+        "authorizations": [ca.url + "/authz/1"],
+        "finalize": ca.url + "/order/1/finalize",
+    }
+    authorization = {
+        "status": "pending",
+        "identifier": {"type": "dns", "value": name},
+        "challenges": [
+            {"type": "http-01", "url": ca.url + "/chall/1", "token": "t" * 43, "status": "pending"}
+        ],
+    }
+    return [
+        CannedAnswer(201, order, {"Location": ca.url + "/order/1"}),
+        CannedAnswer(200, authorization),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("profile", ["tlsserver", ""])
+def test_the_order_carries_the_request_profile_and_none_without_one(profile, administrator):
+    forget_cached_directories()
+    with FakeCa() as ca:
+        ca._directory = {
+            **ca.directory(),
+            "newOrder": ca.url + "/new-order",
+            "meta": {"profiles": PROFILES},
+        }
+        account = AcmeAccount.objects.create(
+            name="Profiled CA",
+            email="ops@example.com",
+            directory_url=ca.directory_url,
+            key_pem=make_key_pem(),
+            account_url=ca.url + "/acct/1",
+        )
+        request = new_request(account, administrator, ["profiled.example.com"], profile=profile)
+        ca.script = order_answers(ca, "profiled.example.com")
+        pipeline.advance(request, acme_client_for(account))
+
+    (new_order,) = [post for post in ca.posts() if post.path == "/new-order"]
+    sent = jws_payload(new_order.body)
+    assert sent["identifiers"] == [{"type": "dns", "value": "profiled.example.com"}]
+    if profile:
+        assert sent["profile"] == profile
+    else:
+        assert "profile" not in sent
+    request.refresh_from_db()
+    assert request.order_url == ca.url + "/order/1"
