@@ -6,7 +6,7 @@ from acme import messages
 from accounts.acme_client import acme_client_for
 from acme_orders import pipeline
 from acme_orders.caa import caa_problem
-from tests.acme_orders.e2e_helpers import new_request
+from tests.acme_orders.e2e_helpers import InProcessWorker, new_request
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +83,12 @@ def test_no_identities_known_means_the_ca_decides(acme_environment, caa_records)
     )
 
 
+@pytest.fixture
+def worker(monkeypatch):
+    """The test advances its requests itself; no Celery worker may take them."""
+    return InProcessWorker(monkeypatch)
+
+
 def client_with_caa_identity(account):
     """The account's client, its directory naming the CA as ca.certlife.test: Pebble 2.4
     publishes no caaIdentities, a real CA's directory does."""
@@ -95,7 +101,7 @@ def client_with_caa_identity(account):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_forbidding_caa_record_fails_the_request_before_any_order(
-    caa_records, pebble_account, administrator
+    worker, caa_records, pebble_account, administrator
 ):
     request = new_request(pebble_account, administrator, ["shop.other-ca.example.com"])
     with pytest.raises(pipeline.RequestFailed, match="otherca.example"):
@@ -106,7 +112,7 @@ def test_a_forbidding_caa_record_fails_the_request_before_any_order(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_order_is_placed_only_for_the_account_that_accounturi_names(
-    caa_records, pebble_account, administrator
+    worker, caa_records, pebble_account, administrator
 ):
     """The pipeline compares accounturi with the request's own account URL."""
     ours, theirs = "ours.caa-account.example.com", "theirs.caa-account.example.com"
