@@ -21,7 +21,6 @@ from accounts.errors import (
     UnsupportedAccountKeyError,
 )
 from tests.accounts.fake_ca import CannedAnswer, FakeCa, problem
-from tests.harness.process import free_ports
 
 FAST = RetryPolicy(backoff_base=0.05, backoff_cap=0.2, max_inline_wait=2.0, read_timeout=5)
 ACCOUNT_CREATED = CannedAnswer(201, {"status": "valid"}, {"Location": "http://x/acct/1"})
@@ -148,8 +147,7 @@ def test_not_an_acme_server():
             fetch_directory(not_acme.url + "/nothing-here")
 
 
-def test_unreachable_ca_is_a_temporary_error():
-    (closed_port,) = free_ports(1)
+def test_unreachable_ca_is_a_temporary_error(closed_port):
     with pytest.raises(CaUnreachableError) as raised:
         fetch_directory(f"https://127.0.0.1:{closed_port}/dir", policy=FAST)
     assert raised.value.permanent is False

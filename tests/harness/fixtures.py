@@ -9,7 +9,7 @@ from .bind import BindDns, start_bind
 from .browser import launch_chromium
 from .celery_worker import CeleryWorker, database_url, run_celery_worker
 from .pebble import Pebble, start_pebble
-from .process import free_port
+from .process import ReservedPort
 from .ssh import SshServer, start_sshd
 from .tls import write_server_certificate
 
@@ -18,6 +18,7 @@ __all__ = [
     "bind_dns",
     "browser",
     "celery_worker",
+    "closed_port",
     "page",
     "pebble",
     "pebble_factory",
@@ -37,9 +38,11 @@ def pebble_factory(bind_dns, tmp_path_factory):
     """`pebble_factory(**options)` -> Pebble (see start_pebble); one instance per options."""
     started: dict[str, Pebble] = {}
     # Every instance connects to one HTTP-01 port and serves one TLS CA, so the settings
-    # given to a worker (acme_environment) fit whichever instance a test uses.
+    # given to a worker (acme_environment) fit whichever instance a test uses. The port
+    # stays reserved for the session: a test's HTTP-01 server listens on it in turn.
+    http_port = ReservedPort()
     shared = {
-        "http_port": free_port(),
+        "http_port": http_port.port,
         "tls_files": write_server_certificate(tmp_path_factory.mktemp("pebble-tls")),
     }
 
@@ -57,11 +60,20 @@ def pebble_factory(bind_dns, tmp_path_factory):
     yield pebble_with
     for instance in started.values():
         instance.process.stop()
+    http_port.close()
 
 
 @pytest.fixture(scope="session")
 def pebble(pebble_factory) -> Pebble:
     return pebble_factory()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port that refuses connections (TCP, and UDP datagrams) for the whole
+    test: held by us and never listening, so no other process can start answering."""
+    with ReservedPort(udp_too=True) as reserved:
+        yield reserved.port
 
 
 @pytest.fixture(scope="session")
