@@ -31,6 +31,11 @@ def new_request(account, actor, names, **overrides):
     return request_certificate(actor=actor, account=account, domains=names, **fields)
 
 
+# How long a test waits for work done elsewhere (a worker, the CA) before it fails:
+# generous, as the machine may be busy with other suites; a passing test waits less.
+PATIENCE_SECONDS = 180
+
+
 class InProcessWorker:
     """Stands in for the Celery worker while a test runs: every advance step sent (by an
     action on commit, by the task itself, by the sweep) is recorded instead of sent, so
@@ -47,7 +52,9 @@ class InProcessWorker:
     def _record(self, args=None, kwargs=None, countdown=0, **options):
         self.countdowns.append(countdown or 0)
 
-    def drive(self, request_id, until=None, *, seconds: float = 90) -> CertificateRequest:
+    def drive(
+        self, request_id, until=None, *, seconds: float = PATIENCE_SECONDS
+    ) -> CertificateRequest:
         """Run steps until `until(request)` holds (default: finished), within `seconds`."""
         until = until or (lambda request: request.status in FINISHED)
         deadline = time.monotonic() + seconds
@@ -67,7 +74,7 @@ def finished(body) -> bool:
     return body["status"] in ("available", "failed")
 
 
-def wait_for_request(api, request_id, until, *, seconds: float = 60) -> dict:
+def wait_for_request(api, request_id, until, *, seconds: float = PATIENCE_SECONDS) -> dict:
     """Poll the API until `until(body)` holds; fail with the last body otherwise."""
     deadline = time.monotonic() + seconds
     body = {}
@@ -200,7 +207,7 @@ class CaGatedTokenServer:
 
     CA_USER_AGENT = "LetsEncrypt-Pebble-VA"
 
-    def __init__(self, port: int, hold_seconds: float = 10):
+    def __init__(self, port: int, hold_seconds: float = 120):
         import http.server
         import threading
 

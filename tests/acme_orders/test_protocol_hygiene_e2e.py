@@ -19,6 +19,7 @@ from accounts.actions import register_account
 from acme_orders import actions
 from acme_orders.models import CertificateRequest
 from tests.acme_orders.e2e_helpers import (
+    PATIENCE_SECONDS,
     CaGatedTokenServer,
     InProcessWorker,
     new_request,
@@ -173,7 +174,7 @@ def test_two_tasks_racing_on_one_request_place_one_order(worker, account, admini
 
     def run_task():
         try:
-            start.wait(timeout=5)
+            start.wait(timeout=60)
             worker.task(request.pk)
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             problems.append(error)
@@ -184,7 +185,7 @@ def test_two_tasks_racing_on_one_request_place_one_order(worker, account, admini
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=PATIENCE_SECONDS)
     assert not problems
     request.refresh_from_db()
     assert request.order_url

@@ -134,7 +134,7 @@ def browser():
 def page(browser, live_server):
     """A page in a fresh browser context whose relative URLs go to `live_server`."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: the machine may be busy
     try:
         yield context.new_page()
     finally:
