@@ -52,6 +52,23 @@ admin.site.unregister(TokenProxy)
 
 @admin.register(TokenProxy)
 class HiddenTokenAdmin(TokenAdmin):
+    """Who holds an API token, and since when. No page per token: DRF names a token by
+    its key, which every such page (change, history, delete) would show in its title.
+    Users create and revoke their own token on their profile page."""
+
     list_display = ["user", "created"]
-    fields = ["user"]
+    list_display_links = None
+    actions = None
     search_fields = ["user__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [url for url in super().get_urls() if (url.name or "").endswith("_changelist")]

@@ -161,7 +161,9 @@ class Rfc2136Provider(DnsProvider):
             return zone
         answer = self._signed_query(name, "SOA")
         for rrset in (*answer.answer, *answer.authority):
-            if rrset.rdtype == dns.rdatatype.SOA:
+            # A server that also serves the root answers with the root's SOA: no zone of
+            # a certificate name is the root itself.
+            if rrset.rdtype == dns.rdatatype.SOA and rrset.name != dns.name.root:
                 return normalize_name(rrset.name.to_text())
         raise ZoneNotFoundError(
             f"{self.label}: {self.credentials['server']} serves no zone containing {name} "

@@ -9,7 +9,6 @@ from accounts.errors import AccountDeactivatedAtCaError
 from accounts.models import AcmeAccount
 from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
-from tests.harness.process import free_ports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -121,8 +120,7 @@ def test_register_update_export_delete_import_deactivate(
     assert_no_key_in(caplog.text, key_pem)
 
 
-def _bad_input_cases(pebble):
-    (closed_port,) = free_ports(1)
+def _bad_input_cases(pebble, closed_port):
     not_acme = pebble.management_url + "/roots/0"  # answers, but a PEM, not a directory
     return {
         "malformed email": (registration(pebble, email="not-an-email"), "email"),
@@ -151,17 +149,18 @@ def _bad_input_cases(pebble):
 
 
 def test_bad_registrations_answer_400_naming_the_field_and_write_nothing(
-    api_as, administrator, trusted_pebble
+    api_as, administrator, trusted_pebble, closed_port
 ):
     api = api_as(administrator)
-    for case, (body, field) in _bad_input_cases(trusted_pebble).items():
+    cases = _bad_input_cases(trusted_pebble, closed_port)
+    for case, (body, field) in cases.items():
         answer = api.post(ACCOUNTS, body, format="json")
         assert answer.status_code == 400, (case, answer.content)
         errors = answer.json()
         assert field in errors and errors[field][0], (case, errors)
         assert not AcmeAccount.objects.exists(), case
     failures = AuditEvent.objects.filter(action="account.register", outcome=AuditOutcome.FAILURE)
-    assert failures.count() == len(_bad_input_cases(trusted_pebble))
+    assert failures.count() == len(cases)
 
 
 def test_second_account_on_the_same_directory_is_refused(api_as, administrator, trusted_pebble):

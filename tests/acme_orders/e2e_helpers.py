@@ -4,7 +4,10 @@ import time
 
 from cryptography import x509
 
+from acme_orders import tasks
 from acme_orders.actions import request_certificate
+from acme_orders.models import CertificateRequest
+from certlife.celery import app
 
 FINISHED = {"available", "failed", "saved"}
 # A plain request: manual HTTP-01, an EC P-256 key, PEM.
@@ -28,12 +31,50 @@ def new_request(account, actor, names, **overrides):
     return request_certificate(actor=actor, account=account, domains=names, **fields)
 
 
+# How long a test waits for work done elsewhere (a worker, the CA) before it fails:
+# generous, as the machine may be busy with other suites; a passing test waits less.
+PATIENCE_SECONDS = 180
+
+
+class InProcessWorker:
+    """Stands in for the Celery worker while a test runs: every advance step sent (by an
+    action on commit, by the task itself, by the sweep) is recorded instead of sent, so
+    no real worker, not even the session's, touches the request; `drive` runs the real
+    task body one step at a time, as a worker would, sleeping the countdown each step
+    asked for (capped). What the pipeline logs is logged in the test's process."""
+
+    def __init__(self, monkeypatch):
+        self.task = app.tasks[tasks.advance_certificate_request.name]
+        self.countdowns: list[float] = []
+        # On the task object itself, so the name imported by actions is covered too.
+        monkeypatch.setattr(self.task, "apply_async", self._record)
+
+    def _record(self, args=None, kwargs=None, countdown=0, **options):
+        self.countdowns.append(countdown or 0)
+
+    def drive(
+        self, request_id, until=None, *, seconds: float = PATIENCE_SECONDS
+    ) -> CertificateRequest:
+        """Run steps until `until(request)` holds (default: finished), within `seconds`."""
+        until = until or (lambda request: request.status in FINISHED)
+        deadline = time.monotonic() + seconds
+        request = None
+        while time.monotonic() < deadline:
+            self.countdowns.clear()
+            self.task(request_id)
+            request = CertificateRequest.objects.get(pk=request_id)
+            if until(request):
+                return request
+            time.sleep(min([*self.countdowns, 0.5]))
+        raise AssertionError(f"request {request_id} did not get there in {seconds} s: {request}")
+
+
 def finished(body) -> bool:
     """An API answer whose request is issued or failed."""
     return body["status"] in ("available", "failed")
 
 
-def wait_for_request(api, request_id, until, *, seconds: float = 60) -> dict:
+def wait_for_request(api, request_id, until, *, seconds: float = PATIENCE_SECONDS) -> dict:
     """Poll the API until `until(body)` holds; fail with the last body otherwise."""
     deadline = time.monotonic() + seconds
     body = {}
@@ -172,7 +213,7 @@ class CaGatedTokenServer:
 
     CA_USER_AGENT = "LetsEncrypt-Pebble-VA"
 
-    def __init__(self, port: int, hold_seconds: float = 10):
+    def __init__(self, port: int, hold_seconds: float = 120):
         import http.server
         import threading
 

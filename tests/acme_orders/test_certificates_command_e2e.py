@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from acme_orders.models import CertificateRequest
 from certlife.models import AuditEvent
+from tests.acme_orders.e2e_helpers import PATIENCE_SECONDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ def run(*args) -> str:
     return output.getvalue()
 
 
-def wait_for_status(request_id: int, statuses: set[str], seconds: float = 60) -> str:
+def wait_for_status(request_id: int, statuses: set[str], seconds: float = PATIENCE_SECONDS) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         status = CertificateRequest.objects.get(pk=request_id).status
@@ -40,7 +41,7 @@ def test_command_line_issuance(celery_worker, pebble_account, bind_dns, tmp_path
             "--keystore-password-file", str(password_file),
         )
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE_SECONDS
     while "_acme-challenge" not in (shown := run("show", str(request_id))):
         assert time.monotonic() < deadline, shown
         time.sleep(0.3)

@@ -18,7 +18,12 @@ import kombu.pools
 import pytest
 
 from dns_providers.actions import create_dns_account
-from tests.acme_orders.e2e_helpers import finished, request_body, wait_for_request
+from tests.acme_orders.e2e_helpers import (
+    PATIENCE_SECONDS,
+    finished,
+    request_body,
+    wait_for_request,
+)
 from tests.dns_providers.fakes import FILLER_ZONES, ZONES
 from tests.dns_providers.fakes.cloudflare import FakeCloudflare
 from tests.dns_providers.fakes.route53 import Route53BindMirror
@@ -120,7 +125,7 @@ def request_with(api, pebble_account, account, names) -> int:
     return response.json()["id"]
 
 
-def wait_for_connection_test(api, account_id, seconds=30) -> dict:
+def wait_for_connection_test(api, account_id, seconds=PATIENCE_SECONDS) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         last_test = api.get(f"/api/v1/dns-accounts/{account_id}/").json()["last_test"]
@@ -152,7 +157,7 @@ def test_wrong_credentials_fail_the_connection_test_and_the_request(
 
     name = unique_name("wrongkey")
     request_id = request_with(api, pebble_account, account, [name])
-    done = wait_for_request(api, request_id, finished, seconds=60)
+    done = wait_for_request(api, request_id, finished)
     assert done["status"] == "failed"
     assert done["error"] == (
         f"No enabled DNS account can write _acme-challenge.{name} (accounts tried: "
@@ -172,7 +177,7 @@ def test_one_server_error_is_retried_and_cloudflare_issues_through_bind(
     names = [unique_name("cf"), unique_name("cf")]
 
     request_id = request_with(api, pebble_account, cloudflare_account, names)
-    done = wait_for_request(api, request_id, finished, seconds=60)
+    done = wait_for_request(api, request_id, finished)
 
     assert done["status"] == "available", done["error"]
     assert cloudflare.injected_failures == []
@@ -195,7 +200,7 @@ def test_record_never_visible_fails_the_request_and_is_still_removed(
     record_name = f"_acme-challenge.{name}"
 
     request_id = request_with(api, pebble_account, cloudflare_account, [name])
-    done = wait_for_request(api, request_id, finished, seconds=60)
+    done = wait_for_request(api, request_id, finished)
 
     assert done["status"] == "failed"
     match = re.fullmatch(
@@ -203,7 +208,8 @@ def test_record_never_visible_fails_the_request_and_is_still_removed(
         done["error"],
     )
     assert match, done["error"]
-    assert PROPAGATION_TIMEOUT_SECONDS <= int(match[1]) < 30
+    # The account's short timeout, not the default 600 s (however busy the machine).
+    assert PROPAGATION_TIMEOUT_SECONDS <= int(match[1]) < 300
     created = [r for r in cloudflare.requests if r.method == "POST"]
     assert [r.json()["name"] for r in created] == [record_name]
     assert [r.method for r in cloudflare.requests if r.method == "DELETE"] == ["DELETE"]
@@ -227,7 +233,7 @@ def test_route53_issues_through_moto_with_a_create_then_a_delete(
     moto_route53.start_recording()
 
     request_id = request_with(api, pebble_account, account, [name])
-    done = wait_for_request(api, request_id, finished, seconds=60)
+    done = wait_for_request(api, request_id, finished)
 
     assert done["status"] == "available", done["error"]
     (challenge,) = done["challenges"]

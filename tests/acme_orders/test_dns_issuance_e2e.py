@@ -43,7 +43,7 @@ def test_dns_account_issues_with_no_human_step_and_cleans_up(
         pebble_account, names, challenge_type="dns-01", dns_account=rfc2136_account.pk
     )
     request_id = api.post("/api/v1/requests/", body, format="json").json()["id"]
-    done = wait_for_request(api, request_id, finished, seconds=90)
+    done = wait_for_request(api, request_id, finished)
     assert done["status"] == "available", done["error"]
     assert {c["solver"] for c in done["challenges"]} == {"dns"}
     certificate_id = api.post(f"/api/v1/requests/{request_id}/save/").json()["certificate"]
@@ -68,7 +68,7 @@ def test_assign_dns_later_starts_validation_on_its_own(
         format="json",
     )
     assert assigned.status_code == 200, assigned.content
-    done = wait_for_request(api, request_id, finished, seconds=90)
+    done = wait_for_request(api, request_id, finished)
     assert done["status"] == "available", done["error"]
     assert bind_dns.query("_acme-challenge.later.example.com", "TXT") == []
 
@@ -93,7 +93,7 @@ def test_cname_delegation_issues_with_credentials_for_the_target_zone_only(
         dns_account=example_net_only.pk,
     )
     request_id = api.post("/api/v1/requests/", body, format="json").json()["id"]
-    done = wait_for_request(api, request_id, finished, seconds=90)
+    done = wait_for_request(api, request_id, finished)
     assert done["status"] == "available", done["error"]
     from acme_orders.models import Challenge
 

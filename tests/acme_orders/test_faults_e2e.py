@@ -21,6 +21,7 @@ from acme_orders import actions, tasks
 from acme_orders.models import CertificateRequest
 from tests.acme_orders.e2e_helpers import (
     FINISHED,
+    PATIENCE_SECONDS,
     CaGatedTokenServer,
     ForwardToLiveServer,
     chain_verifies,
@@ -45,7 +46,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LEASE_SECONDS = 3
 
 
-def wait_for(request_id, until, *, seconds: float = 30, every: float = 0.2):
+def wait_for(request_id, until, *, seconds: float = PATIENCE_SECONDS, every: float = 0.2):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         request = CertificateRequest.objects.get(pk=request_id)

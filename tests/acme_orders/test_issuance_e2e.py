@@ -40,8 +40,10 @@ def test_manual_http01_issues_saves_and_verifies(
 
     # Verify before publishing: the pre-flight check names what is not served.
     api.post(f"/api/v1/requests/{request_id}/verify/")
-    body = wait_for_request(api, request_id, lambda b: b["error"].startswith("Not ready"))
-    assert "www.example.com" in body["error"] and body["status"] == "pending"
+    body = wait_for_request(api, request_id, lambda b: b["error"] or b["status"] != "pending")
+    assert body["status"] == "pending", body
+    assert body["error"].startswith("Not ready yet: "), body["error"]
+    assert "www.example.com: " in body["error"] and " example.com: " in body["error"]
 
     with pebble.http01_server(tokens=tokens):
         assert api.post(f"/api/v1/requests/{request_id}/verify/").status_code == 200

@@ -1,20 +1,25 @@
 """ACME profiles (spec R7): offered from the directory's meta.profiles, with name limits,
-and checked against them when a request is created. Pebble 2.4 has no profiles, so a
-small directory server stands in for the CA."""
+checked against them when a request is created, and sent in newOrder. Pebble 2.4 has
+no profiles, so a small ACME server stands in for the CA: it serves a directory, takes
+newOrder and answers the order's authorization, recording every signed request."""
+
+import base64
+import json
 
 import pytest
 from acme import messages
 from django.test import Client
 
-from accounts.acme_client import forget_cached_directories
+from accounts.acme_client import acme_client_for, forget_cached_directories
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
+from acme_orders import pipeline
 from acme_orders.models import CertificateRequest
 from acme_orders.profiles import offered_profiles, profile_problem
-from tests.accounts.fake_ca import FakeCa
+from tests.accounts.fake_ca import CannedAnswer, FakeCa
+from tests.acme_orders.e2e_helpers import new_request
 from tests.factories import make_key_pem
 from tests.harness.connections import connections_recorded
-from tests.harness.process import free_ports
 
 PROFILES = {
     "classic": "The same profile you've always known",
@@ -160,10 +165,9 @@ def test_a_profile_the_ca_does_not_offer_is_a_400_on_profile(
 
 @pytest.mark.django_db
 def test_an_unreadable_directory_refuses_a_profile_but_not_the_default(
-    api_as, operator, allow_loopback
+    api_as, operator, allow_loopback, closed_port
 ):
     forget_cached_directories()
-    (closed_port,) = free_ports(1)
     account = account_at(f"http://127.0.0.1:{closed_port}/directory")
     api = api_as(operator)
     with connections_recorded() as connected:
@@ -178,3 +182,64 @@ def test_an_unreadable_directory_refuses_a_profile_but_not_the_default(
         f"Cannot reach the CA at 127.0.0.1:{closed_port}"
     )
     assert CertificateRequest.objects.count() == 1
+
+
+def jws_payload(body: bytes) -> dict:
+    payload = json.loads(body)["payload"]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def order_answers(ca: FakeCa, name: str) -> list[CannedAnswer]:
+    """What a CA answers to newOrder for one name, then to the POST-as-GET of its
+    authorization."""
+    order = {
+        "status": "pending",
+        "identifiers": [{"type": "dns", "value": name}],
+        "authorizations": [ca.url + "/authz/1"],
+        "finalize": ca.url + "/order/1/finalize",
+    }
+    authorization = {
+        "status": "pending",
+        "identifier": {"type": "dns", "value": name},
+        "challenges": [
+            {"type": "http-01", "url": ca.url + "/chall/1", "token": "t" * 43, "status": "pending"}
+        ],
+    }
+    return [
+        CannedAnswer(201, order, {"Location": ca.url + "/order/1"}),
+        CannedAnswer(200, authorization),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("profile", ["tlsserver", ""])
+def test_the_order_carries_the_request_profile_and_none_without_one(
+    profile, administrator, allow_loopback
+):
+    forget_cached_directories()
+    with FakeCa() as ca:
+        ca._directory = {
+            **ca.directory(),
+            "newOrder": ca.url + "/new-order",
+            "meta": {"profiles": PROFILES},
+        }
+        account = AcmeAccount.objects.create(
+            name="Profiled CA",
+            email="ops@example.com",
+            directory_url=ca.directory_url,
+            key_pem=make_key_pem(),
+            account_url=ca.url + "/acct/1",
+        )
+        request = new_request(account, administrator, ["profiled.example.com"], profile=profile)
+        ca.script = order_answers(ca, "profiled.example.com")
+        pipeline.advance(request, acme_client_for(account))
+
+    (new_order,) = [post for post in ca.posts() if post.path == "/new-order"]
+    sent = jws_payload(new_order.body)
+    assert sent["identifiers"] == [{"type": "dns", "value": "profiled.example.com"}]
+    if profile:
+        assert sent["profile"] == profile
+    else:
+        assert "profile" not in sent
+    request.refresh_from_db()
+    assert request.order_url == ca.url + "/order/1"

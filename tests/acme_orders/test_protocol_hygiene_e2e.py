@@ -8,7 +8,6 @@ by step, so what the pipeline logs is captured here and the timing is the test's
 
 import logging
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,11 +16,12 @@ from django.utils import timezone
 
 from accounts.acme_client import acme_client_for
 from accounts.actions import register_account
-from acme_orders import actions, tasks
+from acme_orders import actions
 from acme_orders.models import CertificateRequest
 from tests.acme_orders.e2e_helpers import (
-    FINISHED,
+    PATIENCE_SECONDS,
     CaGatedTokenServer,
+    InProcessWorker,
     new_request,
     orders_at_ca,
     post_as_get,
@@ -31,45 +31,13 @@ from tests.acme_orders.e2e_helpers import (
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-class InProcessWorker:
-    """Stands in for the Celery task while a test runs: what the pipeline enqueues is
-    recorded instead of sent, and `drive` runs the real task body one step at a time,
-    as a worker would, sleeping the countdown each step asked for (capped)."""
-
-    def __init__(self):
-        self.task = tasks.advance_certificate_request
-        self.countdowns: list[float] = []
-
-    def apply_async(self, args, countdown=0, **options):
-        self.countdowns.append(countdown)
-
-    def delay(self, *args):
-        self.countdowns.append(0)
-
-    def drive(self, request_id, until=None, *, seconds: float = 20) -> CertificateRequest:
-        """Run steps until `until(request)` holds (default: finished), within `seconds`."""
-        until = until or (lambda request: request.status in FINISHED)
-        deadline = time.monotonic() + seconds
-        request = None
-        while time.monotonic() < deadline:
-            self.countdowns.clear()
-            self.task(request_id)
-            request = CertificateRequest.objects.get(pk=request_id)
-            if until(request):
-                return request
-            time.sleep(min([*self.countdowns, 0.5]))
-        raise AssertionError(f"request {request_id} did not get there in {seconds} s: {request}")
-
-
 def has_challenges(request) -> bool:
     return request.challenges.exists()
 
 
 @pytest.fixture
 def worker(monkeypatch):
-    stand_in = InProcessWorker()
-    monkeypatch.setattr(tasks, "advance_certificate_request", stand_in)
-    return stand_in
+    return InProcessWorker(monkeypatch)
 
 
 @pytest.fixture
@@ -206,7 +174,7 @@ def test_two_tasks_racing_on_one_request_place_one_order(worker, account, admini
 
     def run_task():
         try:
-            start.wait(timeout=5)
+            start.wait(timeout=60)
             worker.task(request.pk)
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             problems.append(error)
@@ -217,7 +185,7 @@ def test_two_tasks_racing_on_one_request_place_one_order(worker, account, admini
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=PATIENCE_SECONDS)
     assert not problems
     request.refresh_from_db()
     assert request.order_url

@@ -38,7 +38,7 @@ def test_request_verify_save_and_export_pkcs12(
 
     expect(page.locator("h1")).to_have_text("ui.example.com")
     contents = page.locator("code[id^=content-]")
-    expect(contents).to_have_count(2, timeout=30_000)  # htmx refreshes the status live
+    expect(contents).to_have_count(2, timeout=120_000)  # htmx refreshes the status live
     tokens = {}
     for path, content in zip(
         page.locator("code[id^=path-]").all_text_contents(),
@@ -51,7 +51,7 @@ def test_request_verify_save_and_export_pkcs12(
     with pebble.http01_server(tokens=tokens):
         page.get_by_role("button", name="Verify").click()
         expect(page.locator("[data-status]")).to_have_attribute(
-            "data-status", "available", timeout=60_000
+            "data-status", "available", timeout=180_000
         )
     page.screenshot(path=tmp_path / "available.png", full_page=True)
     page.get_by_role("button", name="Save to repository").click()

@@ -51,10 +51,8 @@ def test_wrong_secret_fails_test_and_update_permanently(rfc2136_under_test, bind
     assert bind_dns.query(name, "TXT") == []
 
 
-def test_unreachable_server_is_a_temporary_error(rfc2136_under_test):
-    from tests.harness.process import free_port
-
-    credentials = {**rfc2136_under_test.credentials, "port": str(free_port())}
+def test_unreachable_server_is_a_temporary_error(rfc2136_under_test, closed_port):
+    credentials = {**rfc2136_under_test.credentials, "port": str(closed_port)}
     with pytest.raises(DnsProviderError) as failure:
         Rfc2136Provider(credentials).test()
     assert not failure.value.permanent

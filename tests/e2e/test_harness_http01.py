@@ -2,7 +2,7 @@ import pytest
 import requests
 
 from tests.harness.http01 import Http01TokenServer
-from tests.harness.process import free_port
+from tests.harness.process import ReservedPort
 
 pytestmark = pytest.mark.e2e
 
@@ -12,9 +12,13 @@ def test_serves_tokens_and_web_root_files_only(tmp_path):
     challenge_dir.mkdir(parents=True)
     (challenge_dir / "from-file").write_text("file-authorization")
     (tmp_path / "secret.txt").write_text("not for the CA")
-    port = free_port()
+    reserved = ReservedPort()  # as the session's HTTP-01 port: our server listens beside it
+    port = reserved.port
 
-    with Http01TokenServer(port, tokens={"from-dict": "dict-authorization"}, web_root=tmp_path):
+    with (
+        reserved,
+        Http01TokenServer(port, tokens={"from-dict": "dict-authorization"}, web_root=tmp_path),
+    ):
         base = f"http://127.0.0.1:{port}/.well-known/acme-challenge"
         assert requests.get(f"{base}/from-dict", timeout=5).text == "dict-authorization"
         assert requests.get(f"{base}/from-file", timeout=5).text == "file-authorization"

@@ -54,7 +54,7 @@ def test_http01_issuance_validated_through_bind(pebble):
             response, key_authorization = challenge.response_and_validation(account_key)
             token_server.tokens[challenge.chall.encode("token")] = key_authorization
             acme.answer_challenge(challenge, response)
-        deadline = datetime.datetime.now() + datetime.timedelta(seconds=30)
+        deadline = datetime.datetime.now() + datetime.timedelta(seconds=120)
         order = acme.poll_and_finalize(order, deadline=deadline)
     # Pebble fetched each token itself, having resolved the names through BIND.
     assert len(token_server.requested_paths) >= len(NAMES)
@@ -85,7 +85,7 @@ def test_dns01_wildcard_issuance_reads_txt_from_bind(pebble, bind_dns):
     bind_dns.add_txt(record_name, validation)
     try:
         acme.answer_challenge(challenge, response)
-        deadline = datetime.datetime.now() + datetime.timedelta(seconds=30)
+        deadline = datetime.datetime.now() + datetime.timedelta(seconds=120)
         order = acme.poll_and_finalize(order, deadline=deadline)
     finally:
         bind_dns.delete_txt(record_name)

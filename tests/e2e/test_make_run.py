@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,10 +14,13 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def listening_port(log: Path) -> int | None:
+    """The port gunicorn bound (it was given port 0), once its log says so."""
+    match = LISTENING.search(log.read_text(errors="replace"))
+    return int(match[1]) if match else None
 
 
 def wait_for(predicate, *, seconds: float, what: str, log: Path):
@@ -31,7 +33,6 @@ def wait_for(predicate, *, seconds: float, what: str, log: Path):
 
 
 def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
-    port = free_port()
     log = tmp_path / "make-run.log"
     env = {
         key: value
@@ -39,7 +40,7 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
         if not key.startswith(("DATABASE_URL", "CELERY_", "CERTLIFE_", "DJANGO_", "SECRET_KEY"))
     }
     env.update(
-        PORT=str(port),
+        PORT="0",  # gunicorn binds a port of the kernel's choice: none can be taken first
         CERTLIFE_DATA_DIR=str(tmp_path / "data"),
         CERTLIFE_ADMIN_PASSWORD="Run-pass-2468",
     )
@@ -53,8 +54,9 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
             start_new_session=True,
             umask=0o022,  # a shell's usual umask: certlife must not rely on a stricter one
         )
-    base = f"http://127.0.0.1:{port}"
     try:
+        wait_for(lambda: listening_port(log), seconds=90, what="gunicorn listens", log=log)
+        base = f"http://127.0.0.1:{listening_port(log)}"
         wait_for(lambda: _answers(f"{base}/health/"), seconds=90, what="web answers", log=log)
         session = requests.Session()
         login_page = session.get(f"{base}/", timeout=5)
@@ -83,10 +85,11 @@ def test_make_run_serves_login_and_dashboard_with_worker_and_beat(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
+    # Everything make started shares its session (start_new_session above).
     leftover = subprocess.run(
-        ["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True
+        ["pgrep", "-s", str(process.pid)], capture_output=True, text=True
     ).stdout
-    assert not leftover.strip(), "gunicorn still running after Ctrl-C"
+    assert not leftover.strip(), "web, worker or beat still running after Ctrl-C"
 
 
 def assert_owner_only(data: Path):

@@ -15,7 +15,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from .process import ServiceProcess, free_port, require_binary
+from .process import ServiceProcess, require_binary, start_on_free_ports
 
 NAMED = "/usr/sbin/named"
 ZONES = ("example.com", "example.net")
@@ -40,10 +40,13 @@ two-faced      IN AAAA  fd00:ec2::254
 # BIND is Pebble's resolver, so it recurses (a CA's resolver follows CNAMEs across
 # zones, spec V10). It is also authoritative for the root, so recursion never leaves
 # this machine: any name outside the test zones is simply NXDOMAIN.
+# Its SOA names this instance, so a server of another run on the same port is not
+# taken for ours. The NS needs its address here, or named refuses to load the zone.
 ROOT_ZONE = """\
 $TTL 60
-@    IN SOA ns1.example.com. hostmaster.example.com. 1 60 60 600 60
+@    IN SOA ns1.example.com. hostmaster-{instance_id}.example.com. 1 60 60 600 60
 @    IN NS  ns1.example.com.
+ns1.example.com. IN A 127.0.0.1
 """
 
 
@@ -120,10 +123,13 @@ class BindDns:
 
 def start_bind(workdir: Path) -> BindDns:
     require_binary(NAMED, "bind9")
-    workdir = Path(workdir)
-    port = free_port(udp_too=True)
+    return start_on_free_ports(lambda ports: _start_bind(Path(workdir), ports[0]), udp_too=True)
+
+
+def _start_bind(workdir: Path, port: int) -> BindDns:
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
-    (workdir / "root.zone").write_text(ROOT_ZONE)
+    instance_id = secrets.token_hex(8)
+    (workdir / "root.zone").write_text(ROOT_ZONE.format(instance_id=instance_id))
     zone_blocks = [f'zone "." {{\n    type primary;\n    file "{workdir}/root.zone";\n}};\n']
     for zone in ZONES:
         (workdir / f"{zone}.zone").write_text(ZONE_TEMPLATE.format(zone=zone))
@@ -158,5 +164,10 @@ def start_bind(workdir: Path) -> BindDns:
     bind.process = ServiceProcess(
         "named", [NAMED, "-g", "-n", "1", "-c", str(conf)], workdir / "named.log"
     ).start()
-    bind.process.wait_ready(lambda: all(bind.query(zone, "SOA", timeout=0.5) for zone in ZONES))
+
+    def is_ready() -> bool:
+        ours = f" hostmaster-{instance_id}." in bind.query(".", "SOA", timeout=0.5)[0]
+        return ours and all(bind.query(zone, "SOA", timeout=0.5) for zone in ZONES)
+
+    bind.process.wait_ready(is_ready)
     return bind

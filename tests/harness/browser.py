@@ -39,7 +39,7 @@ def launch_chromium():
     require_binary(CHROMIUM, "chromium")
     with allow_django_sync_calls_in_event_loop(), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=20_000
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
         )
         try:
             yield browser

@@ -10,7 +10,7 @@ from .bind import BindDns, start_bind
 from .browser import launch_chromium
 from .celery_worker import CeleryWorker, database_url, run_celery_worker
 from .pebble import Pebble, start_pebble
-from .process import free_port
+from .process import ReservedPort
 from .ssh import SshServer, start_sshd
 from .tls import write_server_certificate
 
@@ -24,6 +24,7 @@ __all__ = [
     "bind_dns",
     "browser",
     "celery_worker",
+    "closed_port",
     "page",
     "pebble",
     "pebble_factory",
@@ -43,9 +44,11 @@ def pebble_factory(bind_dns, tmp_path_factory):
     """`pebble_factory(**options)` -> Pebble (see start_pebble); one instance per options."""
     started: dict[str, Pebble] = {}
     # Every instance connects to one HTTP-01 port and serves one TLS CA, so the settings
-    # given to a worker (acme_environment) fit whichever instance a test uses.
+    # given to a worker (acme_environment) fit whichever instance a test uses. The port
+    # stays reserved for the session: a test's HTTP-01 server listens on it in turn.
+    http_port = ReservedPort()
     shared = {
-        "http_port": free_port(),
+        "http_port": http_port.port,
         "tls_files": write_server_certificate(tmp_path_factory.mktemp("pebble-tls")),
     }
 
@@ -63,11 +66,20 @@ def pebble_factory(bind_dns, tmp_path_factory):
     yield pebble_with
     for instance in started.values():
         instance.process.stop()
+    http_port.close()
 
 
 @pytest.fixture(scope="session")
 def pebble(pebble_factory) -> Pebble:
     return pebble_factory()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port that refuses connections (TCP, and UDP datagrams) for the whole
+    test: held by us and never listening, so no other process can start answering."""
+    with ReservedPort(udp_too=True) as reserved:
+        yield reserved.port
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +157,7 @@ def browser():
 def page(browser, live_server):
     """A page in a fresh browser context whose relative URLs go to `live_server`."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: the machine may be busy
     try:
         yield context.new_page()
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 import requests
 
 from .http01 import Http01TokenServer
-from .process import ServiceProcess, free_ports, require_binary
+from .process import ServiceProcess, require_binary, start_on_free_ports
 from .tls import write_server_certificate
 
 PEBBLE = "/usr/bin/pebble"
@@ -50,39 +50,33 @@ def start_pebble(
     workdir: Path,
     dns_server: str,
     *,
+    http_port: int,
     strict: bool = False,
     nonce_reject: int = 0,
     authz_reuse: int | None = None,
     eab_mac_keys: dict[str, str] | None = None,
     config: dict | None = None,
     env: dict[str, str] | None = None,
-    http_port: int | None = None,
     tls_files: tuple[Path, Path, Path] | None = None,
 ) -> Pebble:
     """Start Pebble; `eab_mac_keys` ({kid: base64url key}) turns on required EAB, `config`
-    adds raw Pebble config fields and `env` extra PEBBLE_* variables. `http_port` (where
-    Pebble connects for HTTP-01) and `tls_files` (ca, cert, key) may be shared between
-    instances, so one worker environment fits them all."""
+    adds raw Pebble config fields and `env` extra PEBBLE_* variables. `http_port` is where
+    Pebble connects for HTTP-01 (a ReservedPort that test servers listen on); it and
+    `tls_files` (ca, cert, key) may be shared between instances, so one worker
+    environment fits them all."""
     require_binary(PEBBLE, "pebble")
     workdir = Path(workdir)
     ca_bundle, cert, key = tls_files or write_server_certificate(workdir)
-    acme_port, management_port, tls_port = free_ports(3)
-    http_port = http_port or free_ports(1)[0]
     pebble_config = {
-        "listenAddress": f"127.0.0.1:{acme_port}",
-        "managementListenAddress": f"127.0.0.1:{management_port}",
         "certificate": str(cert),
         "privateKey": str(key),
         "httpPort": http_port,
-        "tlsPort": tls_port,
         "ocspResponderURL": "",
         "externalAccountBindingRequired": bool(eab_mac_keys),
         **({"externalAccountMACKeys": eab_mac_keys} if eab_mac_keys else {}),
         **(config or {}),
     }
     config_path = workdir / "pebble-config.json"
-    config_path.write_text(json.dumps({"pebble": pebble_config}, indent=2))
-
     process_env = {
         **os.environ,
         "PEBBLE_VA_NOSLEEP": "1",
@@ -94,21 +88,35 @@ def start_pebble(
     if strict:
         argv.append("-strict")
 
-    pebble = Pebble(
-        directory_url=f"https://127.0.0.1:{acme_port}/dir",
-        management_url=f"https://127.0.0.1:{management_port}",
-        ca_bundle=str(ca_bundle),
-        http_port=http_port,
-        tls_port=tls_port,
-        strict=strict,
-        eab_mac_keys=dict(eab_mac_keys or {}),
-    )
-    pebble.process = ServiceProcess("pebble", argv, workdir / "pebble.log", env=process_env)
-    pebble.process.start()
+    def start_on(ports: list[int]) -> Pebble:
+        # Pebble binds the ACME and management ports; tlsPort is only where it would
+        # connect for TLS-ALPN-01, which certlife does not use.
+        acme_port, management_port, tls_port = ports
+        listen = {
+            "listenAddress": f"127.0.0.1:{acme_port}",
+            "managementListenAddress": f"127.0.0.1:{management_port}",
+            "tlsPort": tls_port,
+        }
+        config_path.write_text(json.dumps({"pebble": {**listen, **pebble_config}}, indent=2))
+        pebble = Pebble(
+            directory_url=f"https://127.0.0.1:{acme_port}/dir",
+            management_url=f"https://127.0.0.1:{management_port}",
+            ca_bundle=str(ca_bundle),
+            http_port=http_port,
+            tls_port=tls_port,
+            strict=strict,
+            eab_mac_keys=dict(eab_mac_keys or {}),
+        )
+        pebble.process = ServiceProcess("pebble", argv, workdir / "pebble.log", env=process_env)
+        pebble.process.start()
+        pebble.process.wait_ready(lambda: _answers(pebble))
+        return pebble
 
-    def is_ready() -> bool:
-        directory = requests.get(pebble.directory_url, verify=pebble.ca_bundle, timeout=1)
-        return directory.ok and "newAccount" in directory.json() and bool(pebble.root_pem())
+    return start_on_free_ports(start_on, count=3)
 
-    pebble.process.wait_ready(is_ready)
-    return pebble
+
+def _answers(pebble: Pebble) -> bool:
+    """Pebble answers, with our TLS certificate: another run's server on the port fails
+    the verification."""
+    directory = requests.get(pebble.directory_url, verify=pebble.ca_bundle, timeout=1)
+    return directory.ok and "newAccount" in directory.json() and bool(pebble.root_pem())

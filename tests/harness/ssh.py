@@ -7,10 +7,11 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from .process import ServiceProcess, free_port, require_binary
+from .process import ServiceProcess, require_binary, start_on_free_ports
 
 SSHD = "/usr/sbin/sshd"
 
@@ -56,9 +57,16 @@ def fingerprint(public_line: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
-def _banner_received(port: int) -> bool:
+def _presents_host_key(port: int, host_public_key: str) -> bool:
+    """sshd answers on `port` with our host key (not another run's sshd on that port)."""
     with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-        return connection.recv(64).startswith(b"SSH-")
+        transport = paramiko.Transport(connection)
+        try:
+            transport.start_client(timeout=5)
+            key = transport.get_remote_server_key()
+        finally:
+            transport.close()
+    return f"{key.get_name()} {key.get_base64()}" == host_public_key
 
 
 def start_sshd(workdir: Path) -> SshServer:
@@ -66,7 +74,6 @@ def start_sshd(workdir: Path) -> SshServer:
     workdir = Path(workdir)
     # sshd insists on its privilege-separation directory.
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    port = free_port()
     host_key_path = workdir / "ssh_host_ed25519_key"
     _, host_public_key = _write_ed25519_key(host_key_path)
     user_key_path = workdir / "id_ed25519"
@@ -77,34 +84,38 @@ def start_sshd(workdir: Path) -> SshServer:
     web_root = workdir / "www"
     web_root.mkdir()
 
-    config = workdir / "sshd_config"
-    config.write_text(
-        f"Port {port}\n"
-        "ListenAddress 127.0.0.1\n"
-        f"HostKey {host_key_path}\n"
-        f"PidFile {workdir}/sshd.pid\n"
-        f"AuthorizedKeysFile {authorized_keys}\n"
-        "PermitRootLogin prohibit-password\n"
-        "PubkeyAuthentication yes\n"
-        "PasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\n"
-        "UsePAM no\n"
-        # The temp dir's parents (/tmp) are world-writable, which strict modes reject.
-        "StrictModes no\n"
-        "Subsystem sftp internal-sftp\n"
-    )
-    server = SshServer(
-        host="127.0.0.1",
-        port=port,
-        user="root",
-        private_key_path=str(user_key_path),
-        private_key_pem=user_private_pem,
-        host_public_key=host_public_key,
-        host_key_fingerprint=fingerprint(host_public_key),
-        web_root=web_root,
-    )
-    server.process = ServiceProcess(
-        "sshd", [SSHD, "-D", "-e", "-f", str(config)], workdir / "sshd.log"
-    ).start()
-    server.process.wait_ready(lambda: _banner_received(port))
-    return server
+    def start_on(ports: list[int]) -> SshServer:
+        (port,) = ports
+        config = workdir / "sshd_config"
+        config.write_text(
+            f"Port {port}\n"
+            "ListenAddress 127.0.0.1\n"
+            f"HostKey {host_key_path}\n"
+            f"PidFile {workdir}/sshd.pid\n"
+            f"AuthorizedKeysFile {authorized_keys}\n"
+            "PermitRootLogin prohibit-password\n"
+            "PubkeyAuthentication yes\n"
+            "PasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\n"
+            "UsePAM no\n"
+            # The temp dir's parents (/tmp) are world-writable, which strict modes reject.
+            "StrictModes no\n"
+            "Subsystem sftp internal-sftp\n"
+        )
+        server = SshServer(
+            host="127.0.0.1",
+            port=port,
+            user="root",
+            private_key_path=str(user_key_path),
+            private_key_pem=user_private_pem,
+            host_public_key=host_public_key,
+            host_key_fingerprint=fingerprint(host_public_key),
+            web_root=web_root,
+        )
+        server.process = ServiceProcess(
+            "sshd", [SSHD, "-D", "-e", "-f", str(config)], workdir / "sshd.log"
+        ).start()
+        server.process.wait_ready(lambda: _presents_host_key(port, host_public_key))
+        return server
+
+    return start_on_free_ports(start_on)

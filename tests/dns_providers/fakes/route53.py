@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -17,11 +18,12 @@ from xml.etree import ElementTree
 import boto3
 import requests
 
-from tests.harness.process import ServiceProcess, free_port, port_accepts
+from tests.harness.process import ServiceProcess, port_accepts
 
 from .server import LineUp
 
 MOTO_WITH_ROUTE53_RULES = Path(__file__).with_name("moto_with_route53_rules.py")
+LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 # Headers of one connection, not of the request: the forwarder sets its own.
 HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 ROUTE53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
@@ -94,17 +96,28 @@ def _changes(root) -> list[dict]:
     return changes
 
 
+def _listening_port(process: ServiceProcess) -> int | None:
+    """The port moto's server says it bound (it was given port 0), once it says so."""
+    match = LISTENING.search(process.this_run_log())
+    return int(match[1]) if match else None
+
+
 def start_moto_route53(workdir: Path, zones) -> MotoRoute53:
-    port = free_port()
     env = {"MOTO_RECORDER_FILEPATH": str(workdir / "recording")}
+    # Port 0: the server binds a port of the kernel's choice, so none can be taken first.
     process = ServiceProcess(
         "moto_server",
-        [sys.executable, str(MOTO_WITH_ROUTE53_RULES), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(MOTO_WITH_ROUTE53_RULES), "-H", "127.0.0.1", "-p", "0"],
         workdir / "moto.log",
         env={**os.environ, **env},
     ).start()
-    process.wait_ready(lambda: port_accepts(port))
-    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        port = _listening_port(process)
+        return port is not None and port_accepts(port)
+
+    process.wait_ready(answers)
+    url = f"http://127.0.0.1:{_listening_port(process)}"
     iam = boto3.client(
         "iam", endpoint_url=url, region_name="us-east-1",
         aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap",
