@@ -13,7 +13,7 @@ from acme_orders.solvers import http01_problem
 from tests.accounts.fake_ca import Redirector
 from tests.harness.connections import connections_recorded
 from tests.harness.http01 import Http01TokenServer
-from tests.harness.process import free_port
+from tests.harness.process import ReservedPort
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +32,10 @@ def site(settings, bind_dns):
     """The token server every harness name points at; no private network allowed."""
     settings.CERTLIFE_DNS_RESOLVER = f"{bind_dns.host}:{bind_dns.port}"
     settings.CERTLIFE_ALLOWED_PRIVATE_NETWORKS = ()
-    settings.CERTLIFE_HTTP01_PORT = free_port()
-    with Http01TokenServer(settings.CERTLIFE_HTTP01_PORT, {TOKEN: KEY_AUTHORIZATION}) as server:
-        yield server
+    with ReservedPort() as reserved:
+        settings.CERTLIFE_HTTP01_PORT = reserved.port
+        with Http01TokenServer(reserved.port, {TOKEN: KEY_AUTHORIZATION}) as server:
+            yield server
 
 
 def test_a_name_resolving_to_a_private_address_is_not_fetched(site):

@@ -3,7 +3,6 @@ recorded outcome whatever breaks on the way (no CA needed: nothing here reaches 
 
 import json
 import logging
-import socket
 
 import pytest
 
@@ -129,16 +128,10 @@ def test_the_sweep_cleans_up_past_a_record_whose_cleanup_raises(
     assert "dns.name.EmptyLabel" in caplog.text
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_an_email_that_cannot_be_sent_is_recorded_as_failed(account, settings, caplog):
+def test_an_email_that_cannot_be_sent_is_recorded_as_failed(account, settings, caplog, closed_port):
     caplog.set_level(logging.ERROR)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
     settings.EMAIL_TIMEOUT = 5
     key_pem = make_key_pem()
     request = make_request(
@@ -164,11 +157,11 @@ def test_an_email_that_cannot_be_sent_is_recorded_as_failed(account, settings, c
     assert "store-pass-4711" not in caplog.text
 
 
-def test_a_temporary_error_is_shown_while_it_is_retried(account, monkeypatch):
+def test_a_temporary_error_is_shown_while_it_is_retried(account, monkeypatch, closed_port):
     """Not only unexpected errors: a CA out of reach is retried, and the request says so."""
     scheduled = ScheduledSteps()
     monkeypatch.setattr(tasks, "advance_certificate_request", scheduled)
-    account.directory_url = f"https://127.0.0.1:{free_port()}/directory"  # nobody listens
+    account.directory_url = f"https://127.0.0.1:{closed_port}/directory"  # nobody listens
     account.save(update_fields=["directory_url"])
     request = make_request(account, "unreachable.example.com", status="pending", order_url="")
 

@@ -5,6 +5,7 @@ API fail with a 500 (deep nesting, numbers out of range)."""
 import codecs
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from tests.harness.process import ServiceProcess, free_port
+from tests.harness.process import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
 TWENTY_MB = 20 * 1024 * 1024
@@ -161,11 +162,13 @@ def test_large_numbers_in_range_are_validated_not_a_500(api_as, administrator):
             assert response.status_code == 400, (path, number, response.content)
 
 
+GUNICORN_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
 @pytest.fixture
 def gunicorn(tmp_path):
     """The web server as `make run` starts it, with one worker thread, so a request
     that held it would delay the next one."""
-    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -174,12 +177,15 @@ def gunicorn(tmp_path):
     env["CERTLIFE_DATA_DIR"] = str(tmp_path / "data")
     server = ServiceProcess(
         "gunicorn",
-        [sys.executable, "-m", "gunicorn", "certlife.wsgi", "--bind", f"127.0.0.1:{port}"]
+        [sys.executable, "-m", "gunicorn", "certlife.wsgi", "--bind", "127.0.0.1:0"]
         + ["--workers", "1", "--threads", "1"],
         tmp_path / "gunicorn.log",
         env=env,
         cwd=REPO,
     ).start()
+    # Port 0: gunicorn binds a port of the kernel's choice and says which in its log.
+    server.wait_ready(lambda: GUNICORN_LISTENING.search(server.this_run_log()), timeout=60)
+    port = int(GUNICORN_LISTENING.search(server.this_run_log())[1])
     base = f"http://127.0.0.1:{port}"
     server.wait_ready(lambda: requests.get(f"{base}/health/", timeout=2).ok, timeout=60)
     yield port
