@@ -1,7 +1,9 @@
 """The REST API frame (spec S4): permissions, pagination, error format."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, pagination, permissions, serializers
 
 
 class RolePermission(permissions.DjangoModelPermissions):
@@ -28,10 +30,37 @@ class RolePermission(permissions.DjangoModelPermissions):
         return super().has_permission(request, view)
 
 
+# Ids in API paths are ASCII digits, as `<int:pk>` on pages: the router answers 404 for
+# `abc`, ` 7` or `١٠` (which int() would read as 10) before any lookup.
+NUMERIC_ID = "[0-9]+"
+
+# ASCII digits only: int() would also take "١٠".
+PAGE_NUMBER = re.compile(r"0*[1-9][0-9]*")
+PAGE_SIZE = re.compile(r"[0-9]{1,4}")
+
+
 class Pagination(pagination.PageNumberPagination):
+    """`?page=` (from 1, or `last`) and `?page_size=` (1 to 500). A malformed value is a
+    400 naming the parameter; a page past the end, however far, is a 404, as DRF answers
+    it."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        errors = {}
+        page = request.query_params.get(self.page_query_param, "1")
+        if page not in self.last_page_strings and not PAGE_NUMBER.fullmatch(page):
+            errors[self.page_query_param] = ["A page number is a whole number from 1."]
+        size = request.query_params.get(self.page_size_query_param, str(self.page_size))
+        if not (PAGE_SIZE.fullmatch(size) and 1 <= int(size) <= self.max_page_size):
+            errors[self.page_size_query_param] = [
+                f"A page size is a whole number from 1 to {self.max_page_size}."
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
 
 
 def exception_handler(error, context):
