@@ -14,6 +14,7 @@ from acme_orders.choices import (
     RequestStatus,
     SignatureAlgorithm,
 )
+from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
 from acme_orders.repository import search_certificates
 from certlife.query import FilterForm, choice_filter, text_filter
 from dns_providers.models import DnsAccount
@@ -46,6 +47,8 @@ class CertificateRequestForm(forms.Form):
     domains = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="One name per line (1 to 100). The first is the common name.",
+        # Room for the most names, each as long as one may be; the action counts them.
+        max_length=DEFAULT_MAX_NAMES * (MAX_INPUT_NAME_LENGTH + 2),
     )
     challenge_type = forms.ChoiceField(
         choices=ChallengeType.choices, widget=forms.RadioSelect, initial=ChallengeType.HTTP_01

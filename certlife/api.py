@@ -30,6 +30,11 @@ class RolePermission(permissions.DjangoModelPermissions):
         return super().has_permission(request, view)
 
 
+# Size limits of secret text fields, checked before anything parses them: an RSA 4096
+# key in PEM is about 3.3 KB.
+MAX_KEY_PEM_LENGTH = 16_384
+MAX_PASSWORD_LENGTH = 1_024
+
 # Ids in API paths are ASCII digits, as `<int:pk>` on pages: the router answers 404 for
 # `abc`, ` 7` or `١٠` (which int() would read as 10) before any lookup.
 NUMERIC_ID = "[0-9]+"
@@ -78,3 +83,14 @@ def exception_handler(error, context):
             detail = {"non_field_errors": error.messages}
         error = exceptions.ValidationError(detail)
     return drf_exception_handler(error, context)
+
+
+class CountedListField(serializers.ListField):
+    """A ListField that refuses too many items before it validates any of them (DRF's
+    own checks `max_length` only after validating every item)."""
+
+    def to_internal_value(self, data):
+        too_many = self.max_length is not None and isinstance(data, list | tuple)
+        if too_many and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
