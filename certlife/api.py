@@ -3,7 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, pagination, permissions, serializers
+from rest_framework import exceptions, pagination, parsers, permissions, serializers
 
 
 class RolePermission(permissions.DjangoModelPermissions):
@@ -42,6 +42,39 @@ NUMERIC_ID = "[0-9]+"
 # ASCII digits only: int() would also take "١٠".
 PAGE_NUMBER = re.compile(r"0*[1-9][0-9]*")
 PAGE_SIZE = re.compile(r"[0-9]{1,4}")
+
+
+# A surrogate code point left in a parsed string: JSON can spell one (`"\ud800"`), but it
+# is no text; it can be neither stored nor echoed back in an error as UTF-8.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data) -> bool:
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing a body whose strings are not text (a lone surrogate)
+    with the same 400 as malformed JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if _has_lone_surrogate(data):
+            raise exceptions.ParseError(
+                "JSON parse error - a string holds a lone surrogate (\\ud800-\\udfff)."
+            )
+        return data
 
 
 class Pagination(pagination.PageNumberPagination):

@@ -237,6 +237,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["certlife.api.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "certlife.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "certlife.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
     "EXCEPTION_HANDLER": "certlife.api.exception_handler",

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -45,6 +46,7 @@ class DnsAccountViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         actions.delete_dns_account(instance, actor=self.request.user)
 
+    @extend_schema(request=None, responses={202: DnsAccountSerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Queue "Test connection"; the outcome appears in `last_test` when done."""

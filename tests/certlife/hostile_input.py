@@ -1,7 +1,9 @@
 """Shared by the query-parameter walk and the API fuzz test: hostile values, one row of
 every kind under one id, and a guard that keeps the tests off the network."""
 
+import http.server
 import socket
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -39,6 +41,7 @@ HOSTILE_STRINGS = [
     "-1",
     "99999999999999999999",
     "١٠",
+    "²",  # a digit to str.isdigit(), not to int()
     "1e9",
     "a\x00b",
     "\x00",
@@ -61,12 +64,25 @@ class OutboundConnection(AssertionError):
     """A test tried to reach something that is not on this machine."""
 
 
+class NotACertificateAuthority(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a 404 and no ACME problem document: for certlife a
+    permanent error (not an ACME server), so a call fails at once, without retries."""
+
+    def do_GET(self):
+        self.send_error(404)
+
+    do_HEAD = do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
 @dataclass
 class Offline:
-    """Where an account's CA "lives" (a loopback port with nobody listening), and every
-    attempt to reach further than loopback."""
+    """Where an account's CA "lives" (a local server that is no CA), and every attempt
+    to reach further than loopback."""
 
-    closed_url: str
+    ca_url: str
     attempts: list
 
 
@@ -75,15 +91,11 @@ def _is_loopback(host) -> bool:
 
 
 @pytest.fixture
-def offline(monkeypatch, settings):
-    """Outbound calls fail at once, locally: the proxy for CA and DNS calls is a loopback
-    port that refuses connections, and a connection or lookup for anything but loopback
-    is refused and recorded (the test then asserts there was none)."""
+def offline(monkeypatch):
+    """Outbound calls fail at once, locally: a connection or name lookup for anything
+    but loopback is refused and recorded, and the fixture account's CA is a local
+    server that answers no request."""
     attempts: list = []
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-    closed_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    settings.CERTLIFE_HTTPS_PROXY = closed_url
     real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
 
     def guarded_getaddrinfo(host, *args, **kwargs):
@@ -100,8 +112,11 @@ def offline(monkeypatch, settings):
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    yield Offline(closed_url=closed_url, attempts=attempts)
-    closed.close()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotACertificateAuthority)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Offline(ca_url=f"http://127.0.0.1:{server.server_address[1]}", attempts=attempts)
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture
@@ -112,9 +127,9 @@ def one_of_everything(db, offline, administrator):
         pk=FIXTURE_ID,
         name="Local CA",
         email="ops@example.com",
-        directory_url=f"{offline.closed_url}/directory",
+        directory_url=f"{offline.ca_url}/directory",
         key_pem=make_key_pem(),
-        account_url=f"{offline.closed_url}/acct/1",
+        account_url=f"{offline.ca_url}/acct/1",
     )
     dns_account = DnsAccount.objects.create(
         pk=FIXTURE_ID, provider="cloudflare", name="CF", credentials='{"api_token": "t"}'
@@ -143,7 +158,7 @@ def one_of_everything(db, offline, administrator):
     )  # fmt: skip
     Challenge.objects.create(
         pk=FIXTURE_ID, request=request, domain="www.example.com", type="dns-01",
-        authorization_url=f"{offline.closed_url}/authz/1", token="fixture-token",
+        authorization_url=f"{offline.ca_url}/authz/1", token="fixture-token",
     )  # fmt: skip
     AuditEvent.objects.create(pk=FIXTURE_ID, actor_name="alice-admin", action="fixture")
     return {"account": account, "dns_account": dns_account, "request": request}
