@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import actions
+from accounts.forms import AccountFilterForm
 from accounts.models import AcmeAccount
 from accounts.serializers import (
     AcmeAccountSerializer,
@@ -13,6 +14,8 @@ from accounts.serializers import (
     RegisterAccountSerializer,
     UpdateEmailSerializer,
 )
+from certlife.api import NUMERIC_ID
+from certlife.query import FormFilterBackend
 
 
 def _parsed(serializer_class, data) -> dict:
@@ -27,20 +30,15 @@ class AcmeAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     queryset = AcmeAccount.objects.all()
     serializer_class = AcmeAccountSerializer
+    lookup_value_regex = NUMERIC_ID
+    filter_backends = [FormFilterBackend]
+    filter_form_class = AccountFilterForm
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {
         "import_existing": ["accounts.add_acmeaccount"],
         "key": ["accounts.export_account_key"],
         "deactivate": ["accounts.deactivate_account"],
     }
-
-    def get_queryset(self):
-        accounts = super().get_queryset()
-        if status_filter := self.request.query_params.get("status"):
-            accounts = accounts.filter(status=status_filter)
-        if name := self.request.query_params.get("name"):
-            accounts = accounts.filter(name__icontains=name)
-        return accounts
 
     def _answer(self, account, code=status.HTTP_200_OK) -> Response:
         return Response(AcmeAccountSerializer(account).data, status=code)

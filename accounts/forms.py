@@ -3,7 +3,8 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from accounts.choices import DirectoryChoice
+from accounts.choices import AccountStatus, DirectoryChoice
+from certlife.query import FilterForm, choice_filter, text_filter
 
 
 class SecretTextarea(forms.Textarea):
@@ -96,3 +97,15 @@ def add_action_errors(form: forms.Form, error: ValidationError) -> None:
         field = renamed.get(field, field)
         target = field if field in form.fields else NON_FIELD_ERRORS
         form.add_error(None if target == NON_FIELD_ERRORS else target, messages)
+
+
+class AccountFilterForm(FilterForm):
+    name = text_filter(help_text="Part of the account's name.")
+    status = choice_filter(AccountStatus.choices)
+
+    def narrow(self, queryset, values):
+        if "status" in values:
+            queryset = queryset.filter(status=values["status"])
+        if "name" in values:
+            queryset = queryset.filter(name__icontains=values["name"])
+        return queryset

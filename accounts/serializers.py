@@ -4,6 +4,7 @@ it, so the UI, the API and the command line refuse the same things the same way.
 from rest_framework import serializers
 
 from accounts.models import AcmeAccount
+from certlife.api import MAX_KEY_PEM_LENGTH, MAX_PASSWORD_LENGTH
 
 
 class AcmeAccountSerializer(serializers.ModelSerializer):
@@ -27,7 +28,11 @@ class RegisterAccountSerializer(serializers.Serializer):
     agree_tos = serializers.BooleanField(default=False)
     eab_kid = serializers.CharField(required=False, allow_blank=True, default="")
     eab_hmac_key = serializers.CharField(
-        required=False, allow_blank=True, default="", write_only=True
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        max_length=MAX_PASSWORD_LENGTH,
     )
 
 
@@ -35,7 +40,9 @@ class ImportAccountSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     email = serializers.CharField(allow_blank=True)
     directory = serializers.CharField(allow_blank=True)
-    key_pem = serializers.CharField(allow_blank=True, write_only=True, trim_whitespace=False)
+    key_pem = serializers.CharField(
+        allow_blank=True, write_only=True, trim_whitespace=False, max_length=MAX_KEY_PEM_LENGTH
+    )
 
 
 class UpdateEmailSerializer(serializers.Serializer):

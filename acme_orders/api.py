@@ -6,8 +6,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from acme_orders import actions
+from acme_orders.forms import CertificateFilterForm, RequestFilterForm
 from acme_orders.models import Certificate, CertificateRequest
-from acme_orders.repository import search_certificates
 from acme_orders.serializers import (
     AssignDnsSerializer,
     CertificateRequestSerializer,
@@ -16,6 +16,8 @@ from acme_orders.serializers import (
     ExportQuerySerializer,
     NewRequestSerializer,
 )
+from certlife.api import NUMERIC_ID
+from certlife.query import FormFilterBackend
 
 
 def _parsed(serializer_class, data) -> dict:
@@ -48,20 +50,15 @@ class CertificateRequestViewSet(
 
     queryset = CertificateRequest.objects.select_related("account").prefetch_related("challenges")
     serializer_class = CertificateRequestSerializer
+    lookup_value_regex = NUMERIC_ID
+    filter_backends = [FormFilterBackend]
+    filter_form_class = RequestFilterForm
     action_permissions = {
         "verify": ["acme_orders.change_certificaterequest"],
         "new_challenge": ["acme_orders.change_certificaterequest"],
         "assign_dns": ["acme_orders.change_certificaterequest"],
         "save": ["acme_orders.add_certificate"],
     }
-
-    def get_queryset(self):
-        requests = super().get_queryset()
-        if status := self.request.query_params.get("status"):
-            requests = requests.filter(status=status)
-        if name := self.request.query_params.get("name"):
-            requests = requests.filter(domains__icontains=name)
-        return requests
 
     @extend_schema(request=NewRequestSerializer, responses=CertificateRequestSerializer)
     def create(self, request):
@@ -107,20 +104,14 @@ class CertificateViewSet(
 
     queryset = Certificate.objects.select_related("current_version")
     serializer_class = CertificateSerializer
+    lookup_value_regex = NUMERIC_ID
+    filter_backends = [FormFilterBackend]
+    filter_form_class = CertificateFilterForm
     action_permissions = {
         "versions": ["acme_orders.view_certificate"],
         "export": ["acme_orders.export_certificate"],
         "renew": ["acme_orders.renew_certificate", "acme_orders.add_certificaterequest"],
     }
-
-    def get_queryset(self):
-        params = self.request.query_params
-        return search_certificates(
-            super().get_queryset(),
-            status=params.get("status", ""),
-            expiry=params.get("expiry", ""),
-            text=params.get("name", "").strip(),
-        )
 
     def perform_destroy(self, instance):
         actions.delete_certificate(instance, actor=self.request.user)

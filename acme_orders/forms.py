@@ -4,13 +4,19 @@ from django.urls import reverse_lazy
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
 from acme_orders.choices import (
+    CertificateStatus,
     ChallengeType,
+    ExpiryBand,
     ExportFormat,
     KeyAlgorithm,
     KeyPolicy,
     KeystoreType,
+    RequestStatus,
     SignatureAlgorithm,
 )
+from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
+from acme_orders.repository import search_certificates
+from certlife.query import FilterForm, choice_filter, text_filter
 from dns_providers.models import DnsAccount
 
 KEY_SIZES = [
@@ -43,6 +49,8 @@ class CertificateRequestForm(forms.Form):
     domains = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="One name per line (1 to 100). The first is the common name.",
+        # Room for the most names, each as long as one may be; the action counts them.
+        max_length=DEFAULT_MAX_NAMES * (MAX_INPUT_NAME_LENGTH + 2),
     )
     challenge_type = forms.ChoiceField(
         choices=ChallengeType.choices, widget=forms.RadioSelect, initial=ChallengeType.HTTP_01
@@ -79,6 +87,13 @@ class CertificateRequestForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["domains"].splitlines() if line.strip()]
 
 
+class ProfileFieldQuery(forms.Form):
+    """The query of the Request form's profile fragment; a bad value reads as none."""
+
+    account = forms.ModelChoiceField(queryset=AcmeAccount.objects.all(), required=False)
+    profile = forms.CharField(required=False, max_length=50)
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=ExportFormat.choices)
     include_key = forms.BooleanField(required=False, label="Include the private key")
@@ -95,3 +110,37 @@ class AssignDnsForm(forms.Form):
 
 class EmailCertificateForm(forms.Form):
     to = forms.EmailField(label="Send to")
+
+
+class CertificateFilterForm(FilterForm):
+    """The repository's filters (spec P4), on the page and in the API."""
+
+    name = text_filter(help_text="Part of a name in the certificate.")
+    status = choice_filter(CertificateStatus.choices)
+    expiry = choice_filter(ExpiryBand.choices, label="Expiry")
+
+    def narrow(self, queryset, values):
+        return search_certificates(
+            queryset,
+            status=values.get("status", ""),
+            expiry=values.get("expiry", ""),
+            text=values.get("name", "").strip(),
+        )
+
+
+class RequestFilterForm(FilterForm):
+    name = text_filter(help_text="Part of a requested name.")
+    status = choice_filter(RequestStatus.choices)
+
+    def narrow(self, queryset, values):
+        if "status" in values:
+            queryset = queryset.filter(status=values["status"])
+        if "name" in values:
+            queryset = queryset.filter(domains__icontains=values["name"])
+        return queryset
+
+
+class PendingRequestFilterForm(RequestFilterForm):
+    """Pending requests: every status but saved."""
+
+    status = choice_filter([c for c in RequestStatus.choices if c[0] != RequestStatus.SAVED])

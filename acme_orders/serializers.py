@@ -10,6 +10,8 @@ from acme_orders.choices import (
     SignatureAlgorithm,
 )
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
+from certlife.api import MAX_KEY_PEM_LENGTH, MAX_PASSWORD_LENGTH, CountedListField
 from dns_providers.models import DnsAccount
 
 
@@ -42,17 +44,28 @@ class NewRequestSerializer(serializers.Serializer):
     """The body of POST /api/v1/requests/; the rules live in actions.request_certificate."""
 
     account = serializers.PrimaryKeyRelatedField(queryset=AcmeAccount.objects.all())
-    domains = serializers.ListField(child=serializers.CharField(max_length=300), min_length=1)
+    domains = CountedListField(
+        child=serializers.CharField(max_length=MAX_INPUT_NAME_LENGTH),
+        min_length=1,
+        max_length=DEFAULT_MAX_NAMES,
+        error_messages={"max_length": "At most {max_length} names per certificate."},
+    )
     challenge_type = serializers.ChoiceField(choices=ChallengeType.choices)
     key_algorithm = serializers.ChoiceField(choices=KeyAlgorithm.choices)
     key_size = serializers.IntegerField()
     signature_algorithm = serializers.ChoiceField(choices=SignatureAlgorithm.choices)
     keystore_type = serializers.ChoiceField(choices=KeystoreType.choices)
     keystore_password = serializers.CharField(
-        required=False, allow_blank=True, write_only=True, trim_whitespace=False
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        max_length=MAX_PASSWORD_LENGTH,
     )
     key_policy = serializers.ChoiceField(choices=KeyPolicy.choices, default=KeyPolicy.NEW)
-    imported_key_pem = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    imported_key_pem = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, max_length=MAX_KEY_PEM_LENGTH
+    )
     dns_account = serializers.PrimaryKeyRelatedField(
         queryset=DnsAccount.objects.all(), required=False, allow_null=True
     )

@@ -10,30 +10,27 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from accounts.acme_client import fetch_directory
 from accounts.errors import AcmeError
-from accounts.models import AcmeAccount
 from acme_orders import actions
 from acme_orders.choices import (
-    CertificateStatus,
     ChallengeType,
-    ExpiryBand,
     RequestStatus,
     Solver,
 )
 from acme_orders.forms import (
     AssignDnsForm,
+    CertificateFilterForm,
     CertificateRequestForm,
     EmailCertificateForm,
     ExportForm,
+    PendingRequestFilterForm,
+    ProfileFieldQuery,
 )
 from acme_orders.models import Certificate, CertificateRequest, Challenge
 from acme_orders.pipeline import ACTIVE_STATUSES, OPEN_CHALLENGE_STATUSES
 from acme_orders.profiles import offered_profiles
-from acme_orders.repository import (
-    certificate_counts,
-    open_request_counts,
-    search_certificates,
-)
+from acme_orders.repository import certificate_counts, open_request_counts
 from certlife.health import background_status
+from certlife.query import FilteredListMixin
 
 
 class DashboardView(TemplateView):
@@ -49,26 +46,14 @@ class DashboardView(TemplateView):
         return context
 
 
-class CertificateListView(PermissionRequiredMixin, ListView):
+class CertificateListView(PermissionRequiredMixin, FilteredListMixin, ListView):
     """Certificates >> Certificates: the repository, filtered and searched (spec P4)."""
 
     permission_required = "acme_orders.view_certificate"
     template_name = "acme_orders/certificate_list.html"
     paginate_by = 50
-
-    def get_queryset(self):
-        params = self.request.GET
-        return search_certificates(
-            Certificate.objects.select_related("current_version"),
-            status=params.get("status", ""),
-            expiry=params.get("expiry", ""),
-            text=params.get("q", "").strip(),
-        )
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            statuses=CertificateStatus.choices, expiry_bands=ExpiryBand.choices, **kwargs
-        )
+    queryset = Certificate.objects.select_related("current_version")
+    filter_form_class = CertificateFilterForm
 
 
 @login_not_required
@@ -119,21 +104,15 @@ class RequestCreateView(PermissionRequiredMixin, FormView):
         return redirect("request-detail", pk=created.pk)
 
 
-class PendingRequestListView(PermissionRequiredMixin, ListView):
+class PendingRequestListView(PermissionRequiredMixin, FilteredListMixin, ListView):
     """Pending requests: everything not yet saved to the repository, live."""
 
     permission_required = "acme_orders.view_certificaterequest"
     paginate_by = 50
-
-    def get_queryset(self):
-        requests = CertificateRequest.objects.exclude(status=RequestStatus.SAVED)
-        if self.request.GET.get("status") in RequestStatus.values:
-            requests = requests.filter(status=self.request.GET["status"])
-        return requests.select_related("account")
-
-    def get_context_data(self, **kwargs):
-        statuses = [s for s in RequestStatus.choices if s[0] != RequestStatus.SAVED]
-        return super().get_context_data(statuses=statuses, **kwargs)
+    queryset = CertificateRequest.objects.exclude(status=RequestStatus.SAVED).select_related(
+        "account"
+    )
+    filter_form_class = PendingRequestFilterForm
 
     def get_template_names(self):
         if self.request.headers.get("HX-Request"):
@@ -242,11 +221,10 @@ class RequestProfilesView(PermissionRequiredMixin, View):
     permission_required = "acme_orders.add_certificaterequest"
 
     def post(self, request):
-        account_id = request.POST.get("account", "")
-        account = (
-            AcmeAccount.objects.filter(pk=account_id).first() if account_id.isdigit() else None
-        )
-        context = {"selected": request.POST.get("profile", "")}
+        query = ProfileFieldQuery(request.POST)
+        query.is_valid()
+        account = query.cleaned_data.get("account")
+        context = {"selected": query.cleaned_data.get("profile", "")}
         if account is not None:
             try:
                 context["profiles"] = offered_profiles(fetch_directory(account.directory_url))

@@ -1,30 +1,33 @@
 from django import forms
 
 from certlife.choices import AuditOutcome
+from certlife.query import FilterForm, choice_filter, text_filter
 
 
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, label="User")
-    action = forms.CharField(required=False)
-    outcome = forms.ChoiceField(
-        required=False, choices=[("", "Any outcome"), *AuditOutcome.choices]
+class AuditFilterForm(FilterForm):
+    actor = text_filter("User", help_text="Part of the user's name.")
+    action = text_filter("Action", help_text="Part of the action, as in request.create.")
+    outcome = choice_filter(AuditOutcome.choices, label="Outcome")
+    since = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Events on or after this day (YYYY-MM-DD).",
     )
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Events on or before this day (YYYY-MM-DD).",
+    )
 
-    def filter(self, queryset):
-        """The queryset narrowed by every valid field; invalid fields are ignored and shown."""
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
-        if data["actor"]:
-            queryset = queryset.filter(actor_name__icontains=data["actor"])
-        if data["action"]:
-            queryset = queryset.filter(action__icontains=data["action"])
-        if data["outcome"]:
-            queryset = queryset.filter(outcome=data["outcome"])
-        if data["since"]:
-            queryset = queryset.filter(occurred_at__date__gte=data["since"])
-        if data["until"]:
-            queryset = queryset.filter(occurred_at__date__lte=data["until"])
+    def narrow(self, queryset, values):
+        if "actor" in values:
+            queryset = queryset.filter(actor_name__icontains=values["actor"])
+        if "action" in values:
+            queryset = queryset.filter(action__icontains=values["action"])
+        if "outcome" in values:
+            queryset = queryset.filter(outcome=values["outcome"])
+        if "since" in values:
+            queryset = queryset.filter(occurred_at__date__gte=values["since"])
+        if "until" in values:
+            queryset = queryset.filter(occurred_at__date__lte=values["until"])
         return queryset

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -44,3 +44,33 @@ class RequestSizeLimitMiddleware:
             # Django answers a SuspiciousOperation with its 400 page (handler400).
             raise RequestDataTooBig(message)
         return self.get_response(request)
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character in the path or the query string is a 400, before any view.
+
+    No parameter of certlife takes one and PostgreSQL cannot store one in text: a NUL
+    that reached a query would be a 500. Our forms and serializers refuse it already;
+    this also covers Django's admin, which turns query parameters into lookups.
+    """
+
+    message = "Null characters are not allowed."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        names = [name for name, values in request.GET.lists() if _has_nul(name, *values)]
+        if names or "\x00" in request.path_info:
+            return self._refusal(request, names or ["path"])
+        return self.get_response(request)
+
+    def _refusal(self, request, names: list[str]) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            errors = {name.replace("\x00", "\\x00"): [self.message] for name in names}
+            return JsonResponse(errors, status=400)
+        return HttpResponseBadRequest(self.message, content_type="text/plain")
+
+
+def _has_nul(*texts: str) -> bool:
+    return any("\x00" in text for text in texts)

@@ -155,6 +155,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "acme_orders.middleware.AcmeChallengeResponderMiddleware",  # first: any Host (module doc)
     "certlife.middleware.RequestSizeLimitMiddleware",
+    "certlife.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -317,14 +318,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["certlife.api.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "certlife.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": [],
-    "EXCEPTION_HANDLER": "certlife.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "certlife.api.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [],
+    "EXCEPTION_HANDLER": "certlife.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",

@@ -11,20 +11,16 @@ from rest_framework.authtoken.models import Token
 from certlife import actions
 from certlife.forms import AuditFilterForm
 from certlife.models import AuditEvent
+from certlife.query import FilteredListMixin, FormFilterBackend
 from certlife.roles import role_of
 
 
-class AuditLogView(PermissionRequiredMixin, ListView):
+class AuditLogView(PermissionRequiredMixin, FilteredListMixin, ListView):
     permission_required = "certlife.view_auditevent"
     template_name = "certlife/audit_log.html"
     paginate_by = 50
-
-    def get_queryset(self):
-        self.filter_form = AuditFilterForm(self.request.GET or None)
-        return self.filter_form.filter(AuditEvent.objects.all())
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(filter_form=self.filter_form, **kwargs)
+    queryset = AuditEvent.objects.all()
+    filter_form_class = AuditFilterForm
 
 
 class ProfileView(View):
@@ -68,9 +64,5 @@ class AuditEventListApi(generics.ListAPIView):
 
     serializer_class = AuditEventSerializer
     queryset = AuditEvent.objects.all()
-
-    def get_queryset(self):
-        filter_form = AuditFilterForm(self.request.query_params or None)
-        if filter_form.is_bound and not filter_form.is_valid():
-            raise serializers.ValidationError(filter_form.errors)
-        return filter_form.filter(super().get_queryset())
+    filter_backends = [FormFilterBackend]
+    filter_form_class = AuditFilterForm

@@ -1,17 +1,25 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from certlife.api import NUMERIC_ID
+from certlife.query import FormFilterBackend
 from dns_providers import actions
+from dns_providers.forms import DnsAccountFilterForm
 from dns_providers.models import DnsAccount
 from dns_providers.serializers import DnsAccountSerializer
 
 
 class DnsAccountViewSet(viewsets.ModelViewSet):
-    """DNS accounts (spec D1-D7). Administrators write; operators and auditors read."""
+    """DNS accounts (spec D1-D7). Administrators write; operators and auditors read.
+    List filters: `?status=enabled|disabled`, `?name=` (part of the name)."""
 
     queryset = DnsAccount.objects.all()
     serializer_class = DnsAccountSerializer
+    lookup_value_regex = NUMERIC_ID
+    filter_backends = [FormFilterBackend]
+    filter_form_class = DnsAccountFilterForm
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {"test": ["dns_providers.change_dnsaccount"]}
 
@@ -38,6 +46,7 @@ class DnsAccountViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         actions.delete_dns_account(instance, actor=self.request.user)
 
+    @extend_schema(request=None, responses={202: DnsAccountSerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Queue "Test connection"; the outcome appears in `last_test` when done."""

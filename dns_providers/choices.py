@@ -6,3 +6,10 @@ class ConnectionTestStatus(models.TextChoices):
     RUNNING = "running", "Testing..."
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
+
+
+class DnsAccountState(models.TextChoices):
+    """The `?status=` filter of the DNS account list (the `enabled` flag, spec D1)."""
+
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"

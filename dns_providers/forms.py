@@ -1,6 +1,8 @@
 from django import forms
 
+from certlife.query import FilterForm, choice_filter, text_filter
 from dns_providers.actions import merged_credentials
+from dns_providers.choices import DnsAccountState
 from dns_providers.models import DnsAccount
 
 
@@ -61,3 +63,15 @@ class DnsAccountForm(forms.Form):
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
         return cleaned
+
+
+class DnsAccountFilterForm(FilterForm):
+    name = text_filter(help_text="Part of the account's name.")
+    status = choice_filter(DnsAccountState.choices)
+
+    def narrow(self, queryset, values):
+        if "status" in values:
+            queryset = queryset.filter(enabled=values["status"] == DnsAccountState.ENABLED)
+        if "name" in values:
+            queryset = queryset.filter(name__icontains=values["name"])
+        return queryset

@@ -94,6 +94,7 @@ class DnsProvider:
                 value = ""
             if not isinstance(value, str | int):
                 errors[field.name] = ["Must be a string."]
+                cleaned[field.name] = ""  # so rules across fields still find every field
                 continue
             value = str(value).strip() or field.default
             if field.choices and value and value not in dict(field.choices):

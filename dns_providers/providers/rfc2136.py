@@ -70,7 +70,9 @@ class Rfc2136Provider(DnsProvider):
     @classmethod
     def check_credentials(cls, cleaned):
         errors = {}
-        if not cleaned["port"].isdigit() or not 0 < int(cleaned["port"]) < 65536:
+        port = cleaned["port"]
+        # ASCII digits only: "²" is a digit to isdigit() but not to int().
+        if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             errors["port"] = ["A port number from 1 to 65535."]
         try:
             base64.b64decode(cleaned["key_secret"], validate=True)

@@ -63,8 +63,8 @@ def test_repository_list_shows_details_and_filters(client, auditor, repository):
 
     assert names(status="revoked") == {"gone.example.com"}
     assert names(expiry="7") == {"soon.example.com"}
-    assert names(q="www.soon") == {"soon.example.com"}
-    assert names(q="example.org") == {"month.example.org", "later.example.org"}
+    assert names(name="www.soon") == {"soon.example.com"}
+    assert names(name="example.org") == {"month.example.org", "later.example.org"}
     assert len(names(status="bogus")) == 6  # an unknown filter value narrows nothing
 
 
