@@ -20,6 +20,17 @@ PASSWORD = "Correct-Horse-7-battery"
 
 
 @pytest.fixture(autouse=True)
+def no_audit_source_left_over():
+    """Tasks run in-process set the audit source ("worker") for their context; each test
+    starts from none, as every web request, command and task does."""
+    from certlife.audit import current_source
+
+    token = current_source.set("")
+    yield
+    current_source.reset(token)
+
+
+@pytest.fixture(autouse=True)
 def uncounted_requests():
     """Throttling counts API calls and bad tokens in the cache shared by every process;
     each test starts with none counted, so tests never throttle one another."""
