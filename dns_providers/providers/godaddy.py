@@ -7,6 +7,7 @@ removing read the list first and write it back with only our value changed.
 import requests
 
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name, relative_name
+from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.godaddy.com"
@@ -32,8 +33,14 @@ class GoDaddyProvider(DnsProvider):
     propagation_poll_seconds = 30
     propagation_timeout_seconds = 1800
     fields = (
-        CredentialField("api_key", "API key"),
-        CredentialField("api_secret", "API secret", secret=True),
+        CredentialField("api_key", "API key", max_length=255, format=api_token),
+        CredentialField(
+            "api_secret",
+            "API secret",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
+            secret=True,
+        ),
     )
 
     def __init__(self, credentials):
