@@ -54,11 +54,11 @@ from accounts.errors import (
     UnsupportedAccountKeyError,
 )
 from certlife.outbound import RefusedDestination, guarded_session
+from certlife.private_keys import PrivateKeyProblem, load_private_key_pem
 
 logger = logging.getLogger(__name__)
 
 DIRECTORY_CACHE_SECONDS = 300
-RSA_KEY_SIZES = range(2048, 4097)
 EC_CURVE_ALGORITHMS = {"secp256r1": jose.ES256, "secp384r1": jose.ES384}
 
 
@@ -111,27 +111,13 @@ def private_key_to_pem(private_key) -> str:
     ).decode()
 
 
-def load_account_key(key_pem: str):
-    """The private key in `key_pem`, checked to be a kind CAs accept for accounts."""
+def load_account_key(key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    """The private key in `key_pem`, checked to be one of the shapes certlife offers
+    (certlife.private_keys), which every CA accepts for accounts."""
     try:
-        private_key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    except (ValueError, TypeError, UnicodeError):
-        raise UnsupportedAccountKeyError(
-            "The account key is not a readable PEM private key (it must not be password-protected)."
-        ) from None
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        if private_key.key_size not in RSA_KEY_SIZES:
-            raise UnsupportedAccountKeyError(
-                f"An RSA account key must have 2048 to 4096 bits, not {private_key.key_size}."
-            )
-        return private_key
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        if private_key.curve.name not in EC_CURVE_ALGORITHMS:
-            raise UnsupportedAccountKeyError(
-                f"An EC account key must use P-256 or P-384, not {private_key.curve.name}."
-            )
-        return private_key
-    raise UnsupportedAccountKeyError("The account key must be an RSA or EC (P-256, P-384) key.")
+        return load_private_key_pem(key_pem)
+    except PrivateKeyProblem as problem:
+        raise UnsupportedAccountKeyError(str(problem)) from None
 
 
 def jwk_and_algorithm(key_pem: str) -> tuple[jose.JWK, jose.JWASignature]:

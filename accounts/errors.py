@@ -108,7 +108,8 @@ class CaBusyError(AcmeError):
 
 
 class UnsupportedAccountKeyError(AcmeError):
-    """The account key is not RSA (2048 to 4096 bits) or EC P-256 / P-384."""
+    """The account key is not one PEM private key of a shape certlife offers (RSA 2048,
+    3072 or 4096 bits, EC P-256 or P-384)."""
 
     def __init__(self, message: str):
         super().__init__(message, permanent=True)

@@ -5,14 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from accounts.choices import AccountStatus, DirectoryChoice
 from certlife.query import FilterForm, choice_filter, text_filter
-
-
-class SecretTextarea(forms.Textarea):
-    """A textarea that never renders its value back: a pasted key is not echoed into
-    the page when the form comes back with an error."""
-
-    def format_value(self, value):
-        return None
+from certlife.widgets import SecretTextarea
 
 
 class DirectoryFormMixin(forms.Form):

@@ -56,7 +56,12 @@ def _check_request_input(
         else:
             try:
                 forbidden = [keys.public_key_der(account.key_pem)]
-                keys.load_imported_key(imported_key_pem, forbidden_public_keys=forbidden)
+                keys.load_imported_key(
+                    imported_key_pem,
+                    algorithm=key_algorithm,
+                    size=key_size,
+                    forbidden_public_keys=forbidden,
+                )
             except keys.KeyProblem as error:
                 errors["imported_key_pem"] = [str(error)]
     elif imported_key_pem:

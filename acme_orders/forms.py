@@ -16,16 +16,12 @@ from acme_orders.choices import (
 )
 from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
 from acme_orders.repository import search_certificates
+from certlife.private_keys import OFFERED_KEY_SHAPES
 from certlife.query import FilterForm, choice_filter, text_filter
+from certlife.widgets import SecretTextarea
 from dns_providers.models import DnsAccount
 
-KEY_SIZES = [
-    (2048, "RSA 2048"),
-    (3072, "RSA 3072"),
-    (4096, "RSA 4096"),
-    (256, "EC P-256"),
-    (384, "EC P-384"),
-]
+KEY_SIZES = [(shape.size, shape.label) for shape in OFFERED_KEY_SHAPES]
 
 
 class CertificateRequestForm(forms.Form):
@@ -62,13 +58,15 @@ class CertificateRequestForm(forms.Form):
     )
     keystore_type = forms.ChoiceField(choices=KeystoreType.choices)
     keystore_password = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="Required for PKCS#12 and JKS."
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Required for PKCS#12 and JKS.",
     )
     key_policy = forms.ChoiceField(choices=KeyPolicy.choices, initial=KeyPolicy.NEW)
     imported_key_pem = forms.CharField(
         required=False,
         label="Imported private key (PEM)",
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=SecretTextarea(attrs={"rows": 4}),
     )
     dns_account = forms.ModelChoiceField(
         queryset=DnsAccount.objects.filter(enabled=True),

@@ -9,9 +9,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from acme_orders.choices import KeyAlgorithm, SignatureAlgorithm
+from certlife.private_keys import (
+    EC_CURVES,
+    OFFERED_KEY_SHAPES,
+    OFFERED_RSA_SIZES,
+    KeyShape,
+    PrivateKeyProblem,
+    key_shape,
+    load_private_key_pem,
+    one_of,
+)
 
-RSA_SIZES = (2048, 3072, 4096)
-EC_CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1}
 SIGNATURE_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     SignatureAlgorithm.SHA256_RSA: hashes.SHA256,
     SignatureAlgorithm.SHA384_RSA: hashes.SHA384,
@@ -36,10 +44,11 @@ class KeyProblem(ValueError):
 
 
 def check_key_choice(algorithm: str, size: int, signature_algorithm: str) -> None:
-    if algorithm == KeyAlgorithm.RSA and size not in RSA_SIZES:
-        raise KeyProblem(f"RSA keys are 2048, 3072 or 4096 bits, not {size}.")
-    if algorithm == KeyAlgorithm.EC and size not in EC_CURVES:
-        raise KeyProblem(f"EC keys use P-256 or P-384 (key size 256 or 384), not {size}.")
+    if algorithm == KeyAlgorithm.RSA and KeyShape(algorithm, size) not in OFFERED_KEY_SHAPES:
+        raise KeyProblem(f"RSA keys are {one_of(OFFERED_RSA_SIZES)} bits, not {size}.")
+    if algorithm == KeyAlgorithm.EC and KeyShape(algorithm, size) not in OFFERED_KEY_SHAPES:
+        curves = one_of(f"P-{bits}" for bits in EC_CURVES)
+        raise KeyProblem(f"EC keys use {curves} (key size {one_of(EC_CURVES)}), not {size}.")
     if signature_algorithm not in SIGNATURES_FOR.get(algorithm, set()):
         allowed = ", ".join(sorted(SIGNATURES_FOR.get(algorithm, set())))
         raise KeyProblem(f"{signature_algorithm} does not go with {algorithm} keys; use {allowed}.")
@@ -56,34 +65,29 @@ def generate_private_key_pem(algorithm: str, size: int) -> str:
     ).decode()
 
 
-def key_algorithm_and_size(key) -> tuple[str, int]:
-    if isinstance(key, rsa.RSAPrivateKey):
-        return KeyAlgorithm.RSA, key.key_size
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return KeyAlgorithm.EC, key.curve.key_size
-    raise KeyProblem("Only RSA and EC (P-256, P-384) keys can be used for certificates.")
-
-
 def load_imported_key(
-    key_pem: str, *, forbidden_public_keys: Sequence[bytes] = ()
-) -> tuple[str, int]:
-    """Check an imported key (R5): parseable, unencrypted, allowed type and size, and not
-    one of `forbidden_public_keys` (DER SubjectPublicKeyInfo, e.g. the account key's).
-    Returns its (algorithm, size)."""
+    key_pem: str, *, algorithm: str, size: int, forbidden_public_keys: Sequence[bytes] = ()
+) -> KeyShape:
+    """Check an imported key (R5): one unencrypted PEM private key of an offered shape
+    (certlife.private_keys), of the `algorithm` and `size` the request declares, and not
+    one of `forbidden_public_keys` (DER SubjectPublicKeyInfo, e.g. the account key's)."""
     try:
-        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    except TypeError:
-        raise KeyProblem("The key is encrypted; import it without a passphrase.") from None
-    except ValueError:
-        raise KeyProblem("This is not a PEM private key.") from None
-    algorithm, size = key_algorithm_and_size(key)
-    if algorithm == KeyAlgorithm.RSA and size not in RSA_SIZES:
-        raise KeyProblem(f"RSA keys must be 2048, 3072 or 4096 bits; this one is {size}.")
-    if algorithm == KeyAlgorithm.EC and size not in EC_CURVES:
-        raise KeyProblem("EC keys must be on P-256 or P-384.")
-    if public_key_der(key_pem) in forbidden_public_keys:
+        key = load_private_key_pem(key_pem)
+    except PrivateKeyProblem as problem:
+        raise KeyProblem(str(problem)) from None
+    shape = key_shape(key)
+    declared = KeyShape(algorithm, size)
+    if declared in OFFERED_KEY_SHAPES and shape != declared:
+        raise KeyProblem(
+            f"The key is {shape.label} but the request declares {declared.label}; "
+            f"declare {shape.label} or paste an {declared.label} key."
+        )
+    public_key = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if public_key in forbidden_public_keys:
         raise KeyProblem("This is the ACME account key; a certificate needs a key of its own.")
-    return algorithm, size
+    return shape
 
 
 def public_key_der(private_key_pem: str) -> bytes:

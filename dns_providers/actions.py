@@ -2,6 +2,8 @@
 `actor`. The audit detail names fields, never credential values."""
 
 import json
+from collections.abc import Mapping
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,6 +14,8 @@ from certlife.choices import AuditOutcome
 from dns_providers.choices import ConnectionTestStatus
 from dns_providers.models import DnsAccount
 from dns_providers.providers import PROVIDERS
+
+MAX_NAMES_SHOWN = 5  # of unknown credential names, in the error
 
 
 def provider_class_for(code: str):
@@ -24,24 +28,45 @@ def provider_class_for(code: str):
         ) from None
 
 
-def merged_credentials(account: DnsAccount, submitted: dict) -> dict:
-    """The stored credentials with the submitted ones laid over them. A secret left blank
+def _merged_credentials(stored: dict, submitted: Mapping, secret_fields: frozenset[str]) -> dict:
+    """The stored credentials with the submitted ones laid over them. A secret left empty
     keeps its stored value: secrets are never shown back, so a form cannot resend them."""
-    merged = account.credential_values()
-    provider_class = account.provider_class
-    secret_fields = provider_class.secret_fields if provider_class else frozenset()
+    merged = dict(stored)
     for name, value in submitted.items():
-        if name in secret_fields and (value is None or str(value).strip() == ""):
+        if name in secret_fields and value == "":
             continue
         merged[name] = value
     return merged
 
 
-def cleaned_credentials(code: str, submitted: dict) -> dict[str, str]:
-    cleaned, errors = provider_class_for(code).clean_credentials(submitted)
+def cleaned_credentials(code: str, submitted, *, stored: dict | None = None) -> dict[str, str]:
+    """The provider's credentials checked by its declared fields (spec D1-D7), laid over
+    `stored` when an account is edited; ValidationError naming `credentials` (not an
+    object, names the provider does not have) or `credentials.<field>` otherwise."""
+    provider_class = provider_class_for(code)
+    if not isinstance(submitted, Mapping):
+        raise ValidationError(
+            {"credentials": [f"An object of {provider_class.label} credentials by name."]}
+        )
+    unknown = submitted.keys() - {field.name for field in provider_class.fields}
+    if unknown:
+        shown = ", ".join(sorted(repr(str(name)[:40]) for name in islice(unknown, MAX_NAMES_SHOWN)))
+        known = ", ".join(field.name for field in provider_class.fields)
+        raise ValidationError(
+            {
+                "credentials": [
+                    f"{provider_class.label} has no credential named {shown}"
+                    f"{' (and more)' if len(unknown) > MAX_NAMES_SHOWN else ''}; "
+                    f"its credentials are {known}."
+                ]
+            }
+        )
+    if stored is not None:
+        submitted = _merged_credentials(stored, submitted, provider_class.secret_fields)
+    cleaned, errors = provider_class.clean_credentials(submitted)
     if errors:
         raise ValidationError(
-            {"credentials": [f"{name}: {' '.join(messages)}" for name, messages in errors.items()]}
+            {f"credentials.{name}": messages for name, messages in errors.items()}
         )
     return cleaned
 
@@ -87,7 +112,8 @@ def update_dns_account(
     credentials: dict | None = None,
     actor,
 ) -> DnsAccount:
-    """Change what is given; `credentials` may be partial (see merged_credentials)."""
+    """Change what is given; `credentials` may be partial: names left out keep their
+    stored value, and so does a secret sent empty."""
     changed = []
     if name is not None and name != account.name:
         account.name = name
@@ -96,7 +122,9 @@ def update_dns_account(
         account.enabled = enabled
         changed.append("enabled")
     if credentials is not None:
-        merged = cleaned_credentials(account.provider, merged_credentials(account, credentials))
+        merged = cleaned_credentials(
+            account.provider, credentials, stored=account.credential_values()
+        )
         if merged != account.credential_values():
             account.credentials = json.dumps(merged)
             changed.append("credentials")

@@ -1,14 +1,21 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from certlife.query import FilterForm, choice_filter, text_filter
-from dns_providers.actions import merged_credentials
 from dns_providers.choices import DnsAccountState
 from dns_providers.models import DnsAccount
+from dns_providers.providers.fields import CredentialField
+
+CREDENTIAL_ERROR_PREFIX = "credentials."
 
 
 class DnsAccountForm(forms.Form):
-    """Name, enabled, and one input per credential field the provider declares. Secret
-    inputs are never filled in; on edit, leaving one blank keeps the stored value."""
+    """Name, enabled, and one input per credential field the provider declares.
+
+    The rules are the declared fields', applied by dns_providers.actions; this form only
+    collects the input and shows the action's errors on the inputs they name
+    (`add_action_errors`). Secret inputs are never filled in, not even after an error;
+    on edit, leaving one empty keeps the stored value."""
 
     name = forms.CharField(max_length=100)
     enabled = forms.BooleanField(required=False, initial=True)
@@ -30,21 +37,28 @@ class DnsAccountForm(forms.Form):
         for field in provider_class.fields:
             self.fields[field.name] = self._form_field(field)
 
-    def _form_field(self, field):
+    def _form_field(self, field: CredentialField) -> forms.Field:
         help_text = field.help
-        if field.secret and self.account is not None:
+        keeps_stored_value = field.secret and self.account is not None
+        if keeps_stored_value:
             help_text = f"{help_text} Leave blank to keep the stored value.".strip()
-        required = field.required and not (field.secret and self.account is not None)
+        # Hints for the browser; the action checks them again and says what is wrong.
+        attrs = {"maxlength": field.max_length}
+        if field.required and not field.default and not keeps_stored_value:
+            attrs["required"] = True
         if field.choices:
             return forms.ChoiceField(
                 label=field.label, choices=field.choices, initial=field.default,
-                required=required, help_text=help_text,
+                required=False, help_text=help_text,
             )  # fmt: skip
-        widget = forms.PasswordInput(render_value=False) if field.secret else forms.TextInput
+        widget = (
+            forms.PasswordInput(render_value=False, attrs=attrs)
+            if field.secret
+            else forms.TextInput(attrs=attrs)
+        )
         return forms.CharField(
-            label=field.label, required=required and not field.default,
-            initial=field.default or None, widget=widget, help_text=help_text,
-            strip=True,
+            label=field.label, required=False, initial=field.default or None, widget=widget,
+            help_text=help_text, strip=False,
         )  # fmt: skip
 
     def credential_input(self) -> dict[str, str]:
@@ -53,16 +67,15 @@ class DnsAccountForm(forms.Form):
             for field in self.provider_class.fields
         }
 
-    def clean(self):
-        cleaned = super().clean()
-        submitted = self.credential_input()
-        if self.account is not None:
-            submitted = merged_credentials(self.account, submitted)
-        _, errors = self.provider_class.clean_credentials(submitted)
-        for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-        return cleaned
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show the action's `{"credentials.<field>": [...]}` errors on that field's
+        input, `name` and `enabled` on theirs, and the rest above the form."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, messages in error.message_dict.items():
+            name = key.removeprefix(CREDENTIAL_ERROR_PREFIX)
+            self.add_error(name if name in self.fields else None, messages)
 
 
 class DnsAccountFilterForm(FilterForm):

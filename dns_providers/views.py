@@ -63,7 +63,7 @@ class DnsAccountFormView(PermissionRequiredMixin, View):
             try:
                 self._save(form)
             except ValidationError as error:
-                form.add_error(None, error)
+                form.add_action_errors(error)
             else:
                 messages.success(request, f"DNS account {form.cleaned_data['name']} saved.")
                 return redirect("dns-account-list")

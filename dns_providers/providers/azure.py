@@ -32,6 +32,7 @@ from dns_providers.providers.base import (
     normalize_name,
     relative_name,
 )
+from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token, pattern_format, uuid_text
 from dns_providers.providers.http import TIMEOUT_SECONDS, endpoint, outbound_proxies
 
 AUTHORITY_URL = "https://login.microsoftonline.com"
@@ -40,6 +41,14 @@ RECORD_TYPE = "TXT"
 # Read-modify-write rounds before giving up on a record set that keeps changing.
 WRITE_ATTEMPTS = 4
 ROLE_HINT = "give the application the DNS Zone Contributor role on the resource group"
+# Azure's naming rules: 1 to 90 letters, digits, underscores, parentheses, hyphens and
+# periods (Unicode letters and digits too), not ending with a period.
+RESOURCE_GROUP_NAME = pattern_format(
+    r"[\w().-]{0,89}[\w()-]",
+    "1 to 90 letters, digits, underscores, parentheses, hyphens and periods, not ending "
+    "with a period.",
+    flags=0,
+)
 AAD_MESSAGE = re.compile(r"AADSTS\d+: [^\r\n]*?(?:\.|$)", re.MULTILINE)
 
 
@@ -47,12 +56,22 @@ class AzureDnsProvider(DnsProvider):
     code = "azure"
     label = "Azure DNS"
     fields = (
-        CredentialField("subscription_id", "Subscription ID"),
-        CredentialField("tenant_id", "Directory (tenant) ID"),
-        CredentialField("client_id", "Application (client) ID"),
-        CredentialField("client_secret", "Application key (client secret)", secret=True),
+        CredentialField("subscription_id", "Subscription ID", max_length=36, format=uuid_text),
+        CredentialField("tenant_id", "Directory (tenant) ID", max_length=36, format=uuid_text),
+        CredentialField("client_id", "Application (client) ID", max_length=36, format=uuid_text),
         CredentialField(
-            "resource_group", "Resource group", help="The resource group holding the DNS zones."
+            "client_secret",
+            "Application key (client secret)",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
+            secret=True,
+        ),
+        CredentialField(
+            "resource_group",
+            "Resource group",
+            max_length=90,
+            format=RESOURCE_GROUP_NAME,
+            help="The resource group holding the DNS zones.",
         ),
     )
 

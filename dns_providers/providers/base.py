@@ -1,34 +1,22 @@
 """The contract every DNS provider implements (conventions point 4).
 
-A provider class declares `code`, `label` and its credential `fields` once; the form,
-the API validation and the masking of secrets are all driven by those declarations.
-An instance is built from one DNS account's credentials and offers `add_txt`,
-`remove_txt`, `find_zone` and `test`, each raising only `DnsProviderError`.
+A provider class declares `code`, `label` and its credential `fields` once (see
+fields.py); the form, the API validation and the masking of secrets are all driven by
+those declarations. An instance is built from one DNS account's credentials, checked
+against the same rules, and offers `add_txt`, `remove_txt`, `find_zone` and `test`,
+each raising only `DnsProviderError`.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar
 
 import dns.name
 
 from dns_providers.errors import DnsProviderError, ZoneNotFoundError
+from dns_providers.providers.fields import CredentialField, clean_field
 
 CHALLENGE_TTL_SECONDS = 60
 SECRET_MASK = "********"  # noqa: S105 - what the UI shows instead of a secret
-
-
-@dataclass(frozen=True)
-class CredentialField:
-    """One credential a provider needs, as the form and the API show and check it."""
-
-    name: str
-    label: str
-    required: bool = True
-    secret: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
-    default: str = ""
-    help: str = ""
 
 
 def normalize_name(name: str) -> str:
@@ -71,7 +59,19 @@ class DnsProvider:
         cls.secret_fields = frozenset(field.name for field in cls.fields if field.secret)
 
     def __init__(self, credentials: Mapping[str, str]):
-        self.credentials = dict(credentials)
+        """Raises a permanent DnsProviderError when `credentials` break the declared
+        rules (an account stored before a rule existed), so no DNS library ever sees a
+        malformed value."""
+        errors: dict[str, list[str]] = {"credentials": ["not an object"]}
+        if isinstance(credentials, Mapping):
+            cleaned, errors = self.clean_credentials(credentials)
+        if errors:
+            raise self.error(
+                f"the DNS account's stored credentials break the rules ({', '.join(errors)}); "
+                "edit the DNS account and enter them again",
+                permanent=True,
+            )
+        self.credentials = cleaned
 
     # -- credentials -------------------------------------------------------------
 
@@ -81,35 +81,22 @@ class DnsProvider:
 
     @classmethod
     def clean_credentials(cls, submitted: Mapping) -> tuple[dict[str, str], dict[str, list[str]]]:
-        """(cleaned values, errors by field name). Values are stripped strings, blanks
-        take the field's default; unknown names and bad choices are errors."""
-        errors: dict[str, list[str]] = {}
-        for name in submitted:
-            if cls.field_named(name) is None:
-                errors[name] = [f"{cls.label} has no credential named {name!r}."]
-        cleaned = {}
+        """(cleaned values, errors by field name) for every declared field, by the
+        field's rules (fields.clean_field), then the rules across fields. Names that
+        are not declared are left out; the caller decides whether they are an error."""
+        cleaned, errors = {}, {}
         for field in cls.fields:
-            value = submitted.get(field.name)
-            if value is None:
-                value = ""
-            if not isinstance(value, str | int):
-                errors[field.name] = ["Must be a string."]
-                cleaned[field.name] = ""  # so rules across fields still find every field
-                continue
-            value = str(value).strip() or field.default
-            if field.choices and value and value not in dict(field.choices):
-                allowed = ", ".join(choice for choice, _ in field.choices)
-                errors[field.name] = [f"Must be one of: {allowed}."]
-            elif field.required and not value:
-                errors[field.name] = ["This field is required."]
-            cleaned[field.name] = value
-        for name, messages in cls.check_credentials(cleaned).items():
-            errors.setdefault(name, messages)
+            cleaned[field.name], field_errors = clean_field(field, submitted)
+            if field_errors:
+                errors[field.name] = field_errors
+        if not errors:
+            errors = cls.check_credentials(cleaned)
         return cleaned, errors
 
     @classmethod
     def check_credentials(cls, cleaned: dict[str, str]) -> dict[str, list[str]]:
-        """Rules across fields (one of two ways to log in...); errors by field name."""
+        """Rules across fields (one of two ways to log in...), once every field passed
+        its own rules; errors by field name."""
         return {}
 
     @classmethod

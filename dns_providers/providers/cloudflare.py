@@ -3,6 +3,12 @@
 import requests
 
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name
+from dns_providers.providers.fields import (
+    EMAIL_MAX_LENGTH,
+    SECRET_MAX_LENGTH,
+    api_token,
+    email_address,
+)
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.cloudflare.com/client/v4"
@@ -27,13 +33,28 @@ class CloudflareProvider(DnsProvider):
         CredentialField(
             "api_token",
             "API token",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
             required=False,
             secret=True,
             help="A scoped token with Zone:Read and DNS:Edit. Or leave blank and give the "
             "email and global API key.",
         ),
-        CredentialField("email", "Account email", required=False),
-        CredentialField("api_key", "Global API key", required=False, secret=True),
+        CredentialField(
+            "email",
+            "Account email",
+            max_length=EMAIL_MAX_LENGTH,
+            format=email_address,
+            required=False,
+        ),
+        CredentialField(
+            "api_key",
+            "Global API key",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
+            required=False,
+            secret=True,
+        ),
     )
 
     @classmethod

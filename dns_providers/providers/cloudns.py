@@ -15,6 +15,7 @@ import requests
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers import http
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name, relative_name
+from dns_providers.providers.fields import SECRET_MAX_LENGTH, ascii_digits
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.cloudns.net"
@@ -54,13 +55,19 @@ class ClouDnsProvider(DnsProvider):
         CredentialField(
             "auth_id",
             "Auth ID",
+            max_length=20,
+            format=ascii_digits,
             required=False,
             help="The ID of an API user. Give exactly one of auth ID, sub-auth ID and "
             "sub-auth user.",
         ),
-        CredentialField("sub_auth_id", "Sub-auth ID", required=False),
-        CredentialField("sub_auth_user", "Sub-auth user", required=False),
-        CredentialField("auth_password", "Auth password", secret=True),
+        CredentialField(
+            "sub_auth_id", "Sub-auth ID", max_length=20, format=ascii_digits, required=False
+        ),
+        CredentialField("sub_auth_user", "Sub-auth user", max_length=255, required=False),
+        CredentialField(
+            "auth_password", "Auth password", max_length=SECRET_MAX_LENGTH, secret=True
+        ),
     )
 
     @classmethod
@@ -69,9 +76,6 @@ class ClouDnsProvider(DnsProvider):
         if len(given) != 1:
             message = "Give exactly one of auth ID, sub-auth ID and sub-auth user."
             return {name: [message] for name in (given or LOGIN_FIELDS)}
-        name = given[0]
-        if name in ("auth_id", "sub_auth_id") and not cleaned[name].isdigit():
-            return {name: ["ClouDNS API user IDs are numbers."]}
         return {}
 
     def __init__(self, credentials):

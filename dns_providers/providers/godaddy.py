@@ -20,6 +20,7 @@ import requests
 
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name, relative_name
+from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.godaddy.com"
@@ -51,8 +52,14 @@ class GoDaddyProvider(DnsProvider):
     propagation_poll_seconds = 30
     propagation_timeout_seconds = 1800
     fields = (
-        CredentialField("api_key", "API key"),
-        CredentialField("api_secret", "API secret", secret=True),
+        CredentialField("api_key", "API key", max_length=255, format=api_token),
+        CredentialField(
+            "api_secret",
+            "API secret",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
+            secret=True,
+        ),
     )
 
     def __init__(self, credentials):

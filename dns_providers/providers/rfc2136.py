@@ -4,7 +4,6 @@ Global configuration: one key serves every zone, and the zone of a name is found
 asking the server for the name's SOA, unless a zone is given.
 """
 
-import base64
 import logging
 import socket
 
@@ -27,6 +26,15 @@ from dns_providers.providers.base import (
     longest_matching_zone,
     normalize_name,
 )
+from dns_providers.providers.fields import (
+    NAME_MAX_LENGTH,
+    SECRET_MAX_LENGTH,
+    base64_text,
+    dns_zone_name,
+    host_name_or_ip_address,
+    port_number,
+    tsig_key_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +56,27 @@ class Rfc2136Provider(DnsProvider):
     label = "RFC 2136"
     propagation_poll_seconds = 2  # our own servers: primaries answer at once
     fields = (
-        CredentialField("server", "Server host or IP address"),
-        CredentialField("port", "Port", default="53"),
-        CredentialField("key_name", "TSIG key name"),
-        CredentialField("key_secret", "TSIG key secret (base64)", secret=True),
+        CredentialField(
+            "server",
+            "Server host or IP address",
+            max_length=NAME_MAX_LENGTH + 1,  # a name may end with its dot
+            format=host_name_or_ip_address,
+        ),
+        CredentialField("port", "Port", max_length=5, format=port_number, default="53"),
+        CredentialField(
+            "key_name", "TSIG key name", max_length=NAME_MAX_LENGTH + 1, format=tsig_key_name
+        ),
+        CredentialField(
+            "key_secret",
+            "TSIG key secret (base64)",
+            max_length=SECRET_MAX_LENGTH,
+            format=base64_text,
+            secret=True,
+        ),
         CredentialField(
             "algorithm",
             "TSIG algorithm",
+            max_length=max(len(name) for name in ALGORITHMS),
             choices=tuple((name, name) for name in ALGORITHMS),
             default="hmac-sha256",
             help="hmac-md5 only if the server accepts nothing stronger.",
@@ -62,23 +84,12 @@ class Rfc2136Provider(DnsProvider):
         CredentialField(
             "zone",
             "Zone",
+            max_length=NAME_MAX_LENGTH + 1,
+            format=dns_zone_name,
             required=False,
             help="Leave blank: the zone of each name is found from its SOA on the server.",
         ),
     )
-
-    @classmethod
-    def check_credentials(cls, cleaned):
-        errors = {}
-        port = cleaned["port"]
-        # ASCII digits only: "²" is a digit to isdigit() but not to int().
-        if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
-            errors["port"] = ["A port number from 1 to 65535."]
-        try:
-            base64.b64decode(cleaned["key_secret"], validate=True)
-        except ValueError:
-            errors["key_secret"] = ["Not valid base64."]
-        return errors
 
     # -- talking to the server --------------------------------------------------------
 

@@ -19,6 +19,7 @@ from dns_providers.providers.base import (
     DnsProvider,
     normalize_name,
 )
+from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token, pattern_format
 from dns_providers.providers.http import TIMEOUT_SECONDS, endpoint, outbound_proxies
 
 CREDENTIAL_ERRORS = {
@@ -52,8 +53,22 @@ class Route53Provider(DnsProvider):
     code = "route53"
     label = "Amazon Route 53"
     fields = (
-        CredentialField("access_key_id", "Access key ID"),
-        CredentialField("secret_access_key", "Secret access key", secret=True),
+        CredentialField(
+            "access_key_id",
+            "Access key ID",
+            max_length=128,
+            # IAM's AccessKey: 16 to 128 word characters (AKIA... in practice).
+            format=pattern_format(
+                r"\w{16,128}", "16 to 128 letters, digits or underscores, like AKIA..."
+            ),
+        ),
+        CredentialField(
+            "secret_access_key",
+            "Secret access key",
+            max_length=SECRET_MAX_LENGTH,
+            format=api_token,
+            secret=True,
+        ),
     )
 
     def __init__(self, credentials):

@@ -1,8 +1,9 @@
+import re
+
 import jks
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from acme_orders.exports import ExportProblem, build_export
@@ -15,6 +16,23 @@ from acme_orders.keys import (
     public_key_der,
 )
 from tests.factories import make_certificate_pem, make_key_pem
+from tests.key_samples import (
+    EXTRAS,
+    NOT_ONE_KEY,
+    OFFERED,
+    REFUSED_SHAPES,
+    not_one_key,
+    pem_of,
+    pem_with_extras,
+)
+
+KEY_CHOICES = {
+    "RSA 2048": ("RSA", 2048),
+    "RSA 3072": ("RSA", 3072),
+    "RSA 4096": ("RSA", 4096),
+    "EC P-256": ("EC", 256),
+    "EC P-384": ("EC", 384),
+}
 
 
 @pytest.mark.parametrize(
@@ -60,19 +78,49 @@ def test_bad_key_choices_are_refused(algorithm, size, signature, message):
         check_key_choice(algorithm, size, signature)
 
 
-def test_imported_key_checks():
-    assert load_imported_key(make_key_pem()) == ("EC", 256)
-    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 (refused on purpose)
-    weak = weak.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    with pytest.raises(KeyProblem, match="2048, 3072 or 4096"):
-        load_imported_key(weak.decode())
-    with pytest.raises(KeyProblem, match="not a PEM private key"):
-        load_imported_key("hello")
+@pytest.mark.parametrize("shape", OFFERED)
+def test_every_offered_shape_is_imported_when_declared(shape):
+    algorithm, size = KEY_CHOICES[shape]
+    assert load_imported_key(pem_of(shape), algorithm=algorithm, size=size).label == shape
+
+
+@pytest.mark.parametrize(
+    ("declared", "pasted"),
+    [("RSA 2048", "RSA 4096"), ("EC P-256", "EC P-384"), ("RSA 3072", "EC P-256")],
+)
+def test_a_key_of_another_shape_than_declared_is_refused(declared, pasted):
+    algorithm, size = KEY_CHOICES[declared]
+    refusal = f"The key is {pasted} but the request declares {declared}"
+    with pytest.raises(KeyProblem, match=refusal):
+        load_imported_key(pem_of(pasted), algorithm=algorithm, size=size)
+
+
+@pytest.mark.parametrize("shape", sorted(REFUSED_SHAPES))
+def test_shapes_not_offered_are_refused_naming_the_rule(shape):
+    with pytest.raises(KeyProblem, match=re.escape(REFUSED_SHAPES[shape])):
+        load_imported_key(pem_of(shape), algorithm="EC", size=256)
+
+
+@pytest.mark.parametrize("case", sorted(NOT_ONE_KEY))
+def test_pastes_that_are_not_one_key_are_refused_naming_the_rule(case):
+    with pytest.raises(KeyProblem, match=re.escape(NOT_ONE_KEY[case][1])):
+        load_imported_key(not_one_key(case), algorithm="EC", size=256)
+
+
+@pytest.mark.parametrize("kind", EXTRAS)
+def test_real_world_wrappings_of_one_key_are_accepted(kind):
+    assert load_imported_key(pem_with_extras(kind), algorithm="EC", size=256).label == "EC P-256"
+
+
+def test_the_account_key_is_refused_as_certificate_key():
     account_key = make_key_pem()
     with pytest.raises(KeyProblem, match="account key"):
-        load_imported_key(account_key, forbidden_public_keys=[public_key_der(account_key)])
+        load_imported_key(
+            account_key,
+            algorithm="EC",
+            size=256,
+            forbidden_public_keys=[public_key_der(account_key)],
+        )
 
 
 @pytest.fixture

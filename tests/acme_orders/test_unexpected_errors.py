@@ -31,13 +31,13 @@ def account():
 
 
 @pytest.fixture
-def malformed_dns_account():
-    """A row an old database might hold, written past validation: a TSIG key name with
-    an empty label, on which dnspython raises EmptyLabel before sending anything."""
+def malformed_dns_account(exploding_dns_library):
+    """An RFC 2136 account on which dnspython raises EmptyLabel before sending anything
+    (the library seam an unexpected error comes through)."""
     credentials = {
         "server": "192.0.2.53",
         "port": "53",
-        "key_name": "certlife..key",
+        "key_name": "certlife.key.",
         "key_secret": TSIG_SECRET,
         "algorithm": "hmac-sha256",
     }
@@ -157,7 +157,9 @@ def test_an_email_that_cannot_be_sent_is_recorded_as_failed(account, settings, c
     assert "store-pass-4711" not in caplog.text
 
 
-def test_a_temporary_error_is_shown_while_it_is_retried(account, monkeypatch, closed_port):
+def test_a_temporary_error_is_shown_while_it_is_retried(
+    account, monkeypatch, closed_port, allow_loopback
+):
     """Not only unexpected errors: a CA out of reach is retried, and the request says so."""
     scheduled = ScheduledSteps()
     monkeypatch.setattr(tasks, "advance_certificate_request", scheduled)

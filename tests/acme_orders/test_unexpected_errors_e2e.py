@@ -127,11 +127,10 @@ def test_an_unexpected_error_quoting_secrets_shows_and_logs_none_of_them(
 
 
 def test_a_dns_account_with_malformed_stored_credentials_fails_the_request_in_plain_words(
-    scheduled, pebble_account, administrator, bind_dns, caplog
+    scheduled, pebble_account, administrator, bind_dns, caplog, exploding_dns_library
 ):
-    """The row an old database might hold, written past validation: a TSIG key name
-    with an empty label makes dnspython raise its own EmptyLabel, which no provider
-    maps. The order is placed, so its authorization is open at the CA."""
+    """dnspython raises its own EmptyLabel on the account's exchanges, which no
+    provider maps. The order is placed, so its authorization is open at the CA."""
     malformed = DnsAccount.objects.create(
         provider="rfc2136",
         name="Old BIND",
@@ -139,7 +138,7 @@ def test_a_dns_account_with_malformed_stored_credentials_fails_the_request_in_pl
             {
                 "server": bind_dns.host,
                 "port": str(bind_dns.port),
-                "key_name": "certlife..key",
+                "key_name": bind_dns.tsig_key_name,
                 "key_secret": bind_dns.tsig_secret,
                 "algorithm": "hmac-sha256",
             }

@@ -68,9 +68,11 @@ def test_create_read_edit_delete_without_ever_showing_the_secret(api_as, adminis
     ("body", "errors"),
     [
         ({"provider": "dynu"}, {"provider"}),
-        ({"credentials": {}}, {"credentials"}),
-        ({"credentials": {"email": "x@example.com"}}, {"credentials"}),
+        ({"credentials": {}}, {"credentials.email", "credentials.api_key"}),
+        ({"credentials": {"email": "x@example.com"}}, {"credentials.api_key"}),
         ({"credentials": "not-an-object"}, {"credentials"}),
+        ({"credentials": None}, {"credentials"}),
+        ({"credentials": {"api_token": TOKEN, "password": "x"}}, {"credentials"}),
         ({"name": ""}, {"name"}),
     ],
 )
@@ -82,13 +84,13 @@ def test_bad_input_is_a_400_naming_the_field(api_as, administrator, body, errors
 
 def test_credential_errors_name_the_credential(api_as, administrator):
     answer = create_cloudflare(api_as(administrator), credentials={"email": "x@example.com"})
-    assert answer.json() == {"credentials": {"api_key": ["Required when no API token is given."]}}
+    assert answer.json() == {"credentials.api_key": ["Required when no API token is given."]}
 
     rfc2136 = {"server": "ns1.example.com", "key_name": "k", "key_secret": "c2VjcmV0",
                "algorithm": "hmac-md4"}  # fmt: skip
     answer = create_cloudflare(api_as(administrator), provider="rfc2136", credentials=rfc2136)
     assert answer.status_code == 400
-    assert list(answer.json()["credentials"]) == ["algorithm"]
+    assert list(answer.json()) == ["credentials.algorithm"]
 
 
 def test_one_account_per_provider(api_as, administrator):
@@ -169,7 +171,7 @@ def test_pages_add_edit_and_never_render_the_secret(client, administrator):
 
     bad = client.post(reverse("dns-account-edit", args=[account.pk]), {**form, "port": "x"})
     assert bad.status_code == 200
-    assert b"A port number from 1 to 65535." in bad.content
+    assert b"A port number from 1 to 65535, in the digits 0-9." in bad.content
 
     client.post(reverse("dns-account-disable", args=[account.pk]))
     account.refresh_from_db()

@@ -1,7 +1,9 @@
 """Cloudflare against the fake API, which mirrors records into the harness BIND."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from dns_providers.actions import cleaned_credentials
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers.cloudflare import CloudflareProvider
 
@@ -69,5 +71,11 @@ def test_credentials_need_a_token_or_email_and_key():
     assert errors == {"api_key": ["Required when no API token is given."]}
     _, errors = CloudflareProvider.clean_credentials({"api_token": "t", "api_key": "k"})
     assert set(errors) == {"api_token"}
-    _, errors = CloudflareProvider.clean_credentials({"api_token": "t", "password": "x"})
-    assert set(errors) == {"password"}
+    with pytest.raises(ValidationError) as refused:
+        cleaned_credentials("cloudflare", {"api_token": "t", "password": "x"})
+    assert refused.value.message_dict == {
+        "credentials": [
+            "Cloudflare has no credential named 'password'; its credentials are api_token, "
+            "email, api_key."
+        ]
+    }

@@ -4,6 +4,7 @@ import pytest
 
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers import PROVIDERS
+from dns_providers.providers.fields import SECRET_MAX_LENGTH
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +18,33 @@ FIXTURE_FOR_PROVIDER = {
 }
 
 
+NOT_STRINGS = [53, 5.3, True, None, ["x"], {"x": "y"}]
+# C0 controls, DEL, C1 controls (NEL), and the Unicode line and paragraph separators.
+CONTROL_CHARACTERS = ["\x00", "\t", "\n", "\r", "\x1b", "\x1f", "\x7f", "\x85", "\u2028", "\u2029"]
+
+
 def test_every_registered_provider_has_a_contract_fixture():
     assert set(PROVIDERS) == set(FIXTURE_FOR_PROVIDER)
+
+
+@pytest.mark.parametrize("code", sorted(PROVIDERS))
+def test_every_credential_is_a_bounded_string_without_control_characters(code):
+    provider_class = PROVIDERS[code]
+    for field in provider_class.fields:
+        assert 0 < field.max_length <= SECRET_MAX_LENGTH, field.name
+
+        def errors_of(value, field=field):
+            return provider_class.clean_credentials({field.name: value})[1].get(field.name)
+
+        too_long = "a" * (field.max_length + 1)
+        assert errors_of(too_long) == [f"At most {field.max_length} characters."], field.name
+        assert errors_of("a" * field.max_length) != errors_of(too_long), field.name
+        for character in CONTROL_CHARACTERS:
+            assert errors_of(f"a{character}b") == [
+                "Must not contain control characters or line breaks."
+            ], (field.name, character)
+        for value in NOT_STRINGS:
+            assert errors_of(value)[0].startswith("Must be a string"), (field.name, value)
 
 
 @pytest.mark.parametrize("code", sorted(PROVIDERS))
