@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.acme_client import acme_client_for
 from accounts.errors import AcmeError
 from acme_orders import pipeline
-from acme_orders.choices import ExportFormat, KeystoreType, RequestStatus
+from acme_orders.choices import RequestStatus
 from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
 from certlife.audit import current_source, record_audit_event
@@ -129,25 +129,25 @@ def clean_up_left_records() -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
-def send_certificate_email(request_id: int, to: str) -> None:
+def send_certificate_email(
+    request_id: int, to: str, *, export_format: str, include_key: bool
+) -> None:
+    """Send what `actions.email_certificate` decided and audited: this format, with the
+    private key only when `include_key`. Nothing is decided again here."""
     request = CertificateRequest.objects.get(pk=request_id)
-    keystore: dict[str, str] = {
-        KeystoreType.PKCS12: ExportFormat.PKCS12,
-        KeystoreType.JKS: ExportFormat.JKS,
-    }
-    export_format = keystore.get(request.keystore_type, ExportFormat.PEM_BUNDLE)
     exported = build_export(
         export_format,
         name=request.common_name,
         certificate_pem=request.certificate_pem,
         chain_pem=request.chain_pem,
-        private_key_pem=request.private_key_pem if export_format in keystore.values() else None,
+        private_key_pem=request.private_key_pem if include_key else None,
         password=request.keystore_password,
     )
+    contents = "certificate, chain and private key" if include_key else "certificate and chain"
     message = EmailMessage(
         subject=f"Certificate for {request.common_name}",
         body=(
-            f"The certificate for {', '.join(request.domains)} is attached "
+            f"The {contents} for {', '.join(request.domains)} are attached "
             f"({exported.filename}). Keystores are protected by the keystore password "
             "chosen when the certificate was requested."
         ),

@@ -17,18 +17,6 @@ LIST_URL = "/api/v1/dns-accounts/"
 TOKEN = "cf-secret-token-value-0123456789"
 
 
-@pytest.fixture
-def run_with_tasks(monkeypatch, django_capture_on_commit_callbacks):
-    """run_with_tasks(call): the call, then the Celery tasks it queued, run in-process."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
 def create_cloudflare(client, **overrides):
     body = {"provider": "cloudflare", "name": "Cloudflare", "enabled": True,
             "credentials": {"api_token": TOKEN}, **overrides}  # fmt: skip
