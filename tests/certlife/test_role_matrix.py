@@ -155,6 +155,8 @@ BODIES: dict[str, dict] = {
     "GET api-certificate-export +key": {"format": "pem", "include_key": "true"},
 }
 UI_METHODS = ("get", "post")  # what the pages' forms and links send
+# HEAD is GET without a body and OPTIONS describes a route: neither needs its own row.
+API_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def walk(patterns) -> Iterator[URLPattern]:
@@ -172,8 +174,8 @@ def route_methods(pattern: URLPattern) -> list[str]:
     callback = pattern.callback
     actions = getattr(callback, "actions", None)
     view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
-    if actions is not None:  # a DRF viewset route
-        return [m for m in actions if m in view_class.http_method_names]
+    if actions is not None:  # a DRF viewset route (DRF adds "head" after the first GET)
+        return [m for m in actions if m in API_METHODS and m in view_class.http_method_names]
     if view_class is None:  # a function view
         return ["get"]
     return [m for m in UI_METHODS if m in view_class.http_method_names and hasattr(view_class, m)]
