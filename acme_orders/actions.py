@@ -1,7 +1,8 @@
 """Every write on requests and certificates (conventions point 1): validate, save,
 audit, and enqueue network work on commit. Views, the API and commands call these."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,11 +12,13 @@ from acme_orders.certificate_files import describe_certificate
 from acme_orders.choices import (
     CertificateStatus,
     ChallengeType,
+    ExportFormat,
     KeyPolicy,
     KeystoreType,
     RequestStatus,
 )
 from acme_orders.exports import ExportFile, ExportProblem, build_export
+from acme_orders.key_release import Release, check_release, record_release
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.names import InvalidDomainNames, normalize_domains
 from acme_orders.pipeline import VALIDATION_DEADLINE
@@ -276,14 +279,20 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
 
 def export_certificate_files(
     *, actor, name: str, certificate_pem: str, chain_pem: str, private_key_pem: str,
-    export_format: str, include_key: bool, password: str, target,
+    export_format: str, include_key: bool, password: str, target, recipient: str = "",
 ) -> ExportFile:  # fmt: skip
     """A file of an issued certificate (spec P2); the key only on explicit choice, for
-    users allowed to export keys. Audited, key or not."""
-    # No actor: the command line without --as-user, run with the server's own trust.
-    if include_key and actor is not None and not actor.has_perm("acme_orders.export_private_key"):
-        record_audit_event("certificate.export", actor=actor, target=target, outcome="denied")
-        raise PermissionDenied("Exporting the private key needs the export_private_key permission.")
+    users allowed to export keys. Audited, key or not, naming who receives the file
+    (`recipient`, by default the person downloading it)."""
+    release = Release(
+        action="certificate.export",
+        actor=actor,
+        target=target,
+        recipient=recipient or downloader(actor),
+        include_key=include_key,
+        file_format=export_format,
+    )
+    check_release(release)
     try:
         exported = build_export(
             export_format,
@@ -295,17 +304,23 @@ def export_certificate_files(
         )
     except ExportProblem as error:
         raise ValidationError({"format": [str(error)]}) from None
-    record_audit_event(
-        "certificate.export",
-        actor=actor,
-        target=target,
-        detail={"format": export_format, "include_key": include_key},
-    )
+    record_release(release)
     return exported
 
 
+def downloader(actor) -> str:
+    """Who receives a download: the signed-in person, or whoever runs the command line."""
+    return actor.get_username() if actor is not None else "command line"
+
+
 def request_export_file(
-    request: CertificateRequest, *, actor, export_format: str, include_key: bool, password: str
+    request: CertificateRequest,
+    *,
+    actor,
+    export_format: str,
+    include_key: bool,
+    password: str,
+    recipient: str = "",
 ) -> ExportFile:
     """Export from Available (spec P2), before or after saving."""
     if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
@@ -320,11 +335,18 @@ def request_export_file(
         include_key=include_key,
         password=password or request.keystore_password,
         target=request,
+        recipient=recipient,
     )
 
 
 def certificate_export_file(
-    certificate: Certificate, *, actor, export_format: str, include_key: bool, password: str
+    certificate: Certificate,
+    *,
+    actor,
+    export_format: str,
+    include_key: bool,
+    password: str,
+    recipient: str = "",
 ) -> ExportFile:
     """Export a repository certificate's current version (spec P2); a keystore uses
     `password`, else the keystore password of the request that saved it."""
@@ -341,13 +363,52 @@ def certificate_export_file(
         include_key=include_key,
         password=password or certificate_keystore_password(certificate),
         target=certificate,
+        recipient=recipient,
     )
 
 
-def email_certificate(request: CertificateRequest, *, actor, to: str) -> None:
-    """Email the certificate (spec P2) in the request's keystore type: PEM without the
-    key; PKCS#12 and JKS with it, protected by the keystore password (never in the mail)."""
+KEYSTORE_EXPORT_FORMATS: dict[str, str] = {
+    KeystoreType.PEM: ExportFormat.PEM_BUNDLE,
+    KeystoreType.PKCS12: ExportFormat.PKCS12,
+    KeystoreType.JKS: ExportFormat.JKS,
+}
+
+
+def email_format(request: CertificateRequest, *, include_key: bool) -> str:
+    """With the key: the request's keystore type (PKCS#12 and JKS protected by the
+    keystore password). Without it: certificate and chain as a PEM bundle, which needs
+    no password to open."""
+    if not include_key:
+        return ExportFormat.PEM_BUNDLE
+    return KEYSTORE_EXPORT_FORMATS[request.keystore_type]
+
+
+def email_certificate(request: CertificateRequest, *, actor, to: str, include_key: bool) -> str:
+    """Email the certificate (spec P2), with its private key only on explicit choice and
+    for users allowed to export keys (the same check as every export). The keystore
+    password is never in the mail. Returns the file format sent."""
     if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
         raise ValidationError({"status": ["Only an issued certificate can be emailed."]})
-    record_audit_event("certificate.email", actor=actor, target=request, detail={"to": to})
-    send_certificate_email.delay(request.pk, to)
+    try:
+        validate_email(to)
+    except ValidationError:
+        raise ValidationError({"to": [f"{to!r} is not an email address."]}) from None
+    export_format = email_format(request, include_key=include_key)
+    release = Release(
+        action="certificate.email",
+        actor=actor,
+        target=request,
+        recipient=to,
+        include_key=include_key,
+        file_format=export_format,
+    )
+    # Outside the transaction: a refusal is audited even though it raises.
+    check_release(release)
+    with transaction.atomic():
+        record_release(release)
+        transaction.on_commit(
+            lambda: send_certificate_email.delay(
+                request.pk, to, export_format=export_format, include_key=include_key
+            )
+        )
+    return export_format

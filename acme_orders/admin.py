@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
-from certlife.admin import ReadOnlyAdmin, SecretsHiddenAdmin
+from certlife.admin import AuditedAdmin, ReadOnlyAdmin, SecretsHiddenAdmin
 
 
 class CertificateVersionInline(admin.TabularInline):
@@ -15,7 +15,7 @@ class CertificateVersionInline(admin.TabularInline):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(AuditedAdmin):
     list_display = ["common_name", "status", "current_version", "updated_at"]
     list_filter = ["status"]
     search_fields = ["common_name", "domains"]

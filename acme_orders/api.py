@@ -13,6 +13,7 @@ from acme_orders.serializers import (
     CertificateRequestSerializer,
     CertificateSerializer,
     CertificateVersionSerializer,
+    EmailCertificateSerializer,
     ExportQuerySerializer,
     NewRequestSerializer,
 )
@@ -58,6 +59,8 @@ class CertificateRequestViewSet(
         "new_challenge": ["acme_orders.change_certificaterequest"],
         "assign_dns": ["acme_orders.change_certificaterequest"],
         "save": ["acme_orders.add_certificate"],
+        # The action checks the key permission too, as every export does.
+        "email": ["acme_orders.export_certificate"],
     }
 
     @extend_schema(request=NewRequestSerializer, responses=CertificateRequestSerializer)
@@ -92,6 +95,14 @@ class CertificateRequestViewSet(
     def save(self, request, pk=None):
         certificate = actions.save_to_repository(self.get_object(), actor=request.user)
         return Response({"certificate": certificate.pk})
+
+    @extend_schema(request=EmailCertificateSerializer, responses={202: {"type": "object"}})
+    @action(detail=True, methods=["post"])
+    def email(self, request, pk=None):
+        """Email the certificate (spec P2); answers `{to, include_key, format}` once queued."""
+        data = _parsed(EmailCertificateSerializer, request.data)
+        export_format = actions.email_certificate(self.get_object(), actor=request.user, **data)
+        return Response({**data, "format": export_format}, status=202)
 
 
 class CertificateViewSet(

@@ -108,6 +108,17 @@ class AssignDnsForm(forms.Form):
 
 class EmailCertificateForm(forms.Form):
     to = forms.EmailField(label="Send to")
+    include_key = forms.BooleanField(
+        required=False,
+        label="Send the private key too",
+        help_text="Sent in the request's keystore type; without the key, certificate and "
+        "chain go as a PEM bundle.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        # Its own element ids: the export form beside it has an include_key field too.
+        kwargs.setdefault("auto_id", "email_%s")
+        super().__init__(*args, **kwargs)
 
 
 class CertificateFilterForm(FilterForm):

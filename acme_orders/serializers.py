@@ -102,3 +102,12 @@ class CertificateSerializer(serializers.ModelSerializer):
 class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.PEM)
     include_key = serializers.BooleanField(default=False)
+
+
+class EmailCertificateSerializer(serializers.Serializer):
+    """The body of POST /api/v1/requests/{id}/email/. With `include_key`, the request's
+    keystore type carrying the private key (needs export_private_key); without, the
+    certificate and chain as a PEM bundle."""
+
+    to = serializers.EmailField()
+    include_key = serializers.BooleanField(default=False)

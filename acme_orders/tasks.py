@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.acme_client import acme_client_for
 from accounts.errors import AcmeError
 from acme_orders import pipeline
-from acme_orders.choices import ExportFormat, KeystoreType, RequestStatus
+from acme_orders.choices import RequestStatus
 from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
 from certlife import unexpected_errors
@@ -238,11 +238,17 @@ EMAIL_RETRIES = 5
 
 
 @shared_task(bind=True, acks_late=True, max_retries=EMAIL_RETRIES)
-def send_certificate_email(self, request_id: int, to: str) -> None:
-    """Mail the certificate; a mail server that cannot be reached is tried again with
-    backoff. What finally fails is written to the audit log, not only the worker's."""
+def send_certificate_email(
+    self, request_id: int, to: str, *, export_format: str, include_key: bool
+) -> None:
+    """Send what `actions.email_certificate` decided and audited: this format, with the
+    private key only when `include_key`; nothing is decided again here. A mail server
+    that cannot be reached is tried again with backoff; what finally fails is written
+    to the audit log, not only the worker's."""
     try:
-        deliver_certificate_email(request_id, to)
+        deliver_certificate_email(
+            request_id, to, export_format=export_format, include_key=include_key
+        )
     except OSError as error:  # SMTP errors and refused connections alike
         if self.request.retries < EMAIL_RETRIES:
             countdown = backoff_seconds(self.request.retries + 2)
@@ -267,25 +273,23 @@ def record_email_failure(request_id: int, to: str, error: Exception) -> None:
     )
 
 
-def deliver_certificate_email(request_id: int, to: str) -> None:
+def deliver_certificate_email(
+    request_id: int, to: str, *, export_format: str, include_key: bool
+) -> None:
     request = CertificateRequest.objects.get(pk=request_id)
-    keystore: dict[str, str] = {
-        KeystoreType.PKCS12: ExportFormat.PKCS12,
-        KeystoreType.JKS: ExportFormat.JKS,
-    }
-    export_format = keystore.get(request.keystore_type, ExportFormat.PEM_BUNDLE)
     exported = build_export(
         export_format,
         name=request.common_name,
         certificate_pem=request.certificate_pem,
         chain_pem=request.chain_pem,
-        private_key_pem=request.private_key_pem if export_format in keystore.values() else None,
+        private_key_pem=request.private_key_pem if include_key else None,
         password=request.keystore_password,
     )
+    contents = "certificate, chain and private key" if include_key else "certificate and chain"
     message = EmailMessage(
         subject=f"Certificate for {request.common_name}",
         body=(
-            f"The certificate for {', '.join(request.domains)} is attached "
+            f"The {contents} for {', '.join(request.domains)} are attached "
             f"({exported.filename}). Keystores are protected by the keystore password "
             "chosen when the certificate was requested."
         ),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -42,7 +42,9 @@ class DashboardView(TemplateView):
             context["counts"] = certificate_counts()
         if self.request.user.has_perm("acme_orders.view_certificaterequest"):
             context["request_counts"] = open_request_counts()
-        context["background"] = background_status()
+        # Whether renewals run is for people with a role; a user without one sees nothing.
+        if self.request.user.has_perm("certlife.view_serviceheartbeat"):
+            context["background"] = background_status()
         return context
 
 
@@ -143,7 +145,20 @@ class RequestDetailView(PermissionRequiredMixin, DetailView):
 class RequestActionView(PermissionRequiredMixin, View):
     """POST-only buttons of a request: verify, new challenge, assign DNS, save, email."""
 
-    permission_required = "acme_orders.change_certificaterequest"
+    # The permission each button needs, as the API's `action_permissions`.
+    action_permissions = {
+        "verify": ["acme_orders.change_certificaterequest"],
+        "new-challenge": ["acme_orders.change_certificaterequest"],
+        "assign-dns": ["acme_orders.change_certificaterequest"],
+        "save": ["acme_orders.add_certificate"],
+        # The action checks the key permission too, as every export does.
+        "email": ["acme_orders.export_certificate"],
+    }
+
+    def get_permission_required(self):
+        if self.kwargs["action"] not in self.action_permissions:
+            raise Http404("Unknown action")
+        return self.action_permissions[self.kwargs["action"]]
 
     def post(self, request, pk: int, action: str):
         certificate_request = get_object_or_404(CertificateRequest, pk=pk)
@@ -172,18 +187,15 @@ class RequestActionView(PermissionRequiredMixin, View):
             actions.assign_dns_account(certificate_request, dns_account=dns_account, actor=actor)
             return f"{dns_account} will publish the TXT records."
         if action == "save":
-            if not actor.has_perm("acme_orders.add_certificate"):
-                raise PermissionDenied
             actions.save_to_repository(certificate_request, actor=actor)
             return "Saved to the repository."
-        if action == "email":
-            email_form = EmailCertificateForm(request.POST)
-            if not email_form.is_valid():
-                raise ValidationError(list(email_form.errors["to"]))
-            to = email_form.cleaned_data["to"]
-            actions.email_certificate(certificate_request, actor=actor, to=to)
-            return f"The certificate is being sent to {to}."
-        raise Http404("Unknown action")
+        email_form = EmailCertificateForm(request.POST)
+        if not email_form.is_valid():
+            raise ValidationError(list(email_form.errors["to"]))
+        to, include_key = email_form.cleaned_data["to"], email_form.cleaned_data["include_key"]
+        actions.email_certificate(certificate_request, actor=actor, to=to, include_key=include_key)
+        sent = "certificate, chain and private key" if include_key else "certificate and chain"
+        return f"The {sent} are being sent to {to}."
 
 
 class RequestExportView(PermissionRequiredMixin, View):

@@ -7,7 +7,10 @@ class CertlifeConfig(AppConfig):
     verbose_name = "certlife platform"
 
     def ready(self):
+        from certlife import signals
         from certlife.roles import sync_role_groups
+
+        signals.connect()
 
         # Runs after every app's migrations, so later apps' permissions are included.
         post_migrate.connect(sync_role_groups, dispatch_uid="certlife.sync_role_groups")

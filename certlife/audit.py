@@ -1,6 +1,7 @@
 """The audit log helper used by every action (spec S2)."""
 
 from contextvars import ContextVar
+from typing import Any
 
 from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
@@ -8,6 +9,15 @@ from certlife.models import AuditEvent
 # Where the current action comes from: set per web request by AuditSourceMiddleware,
 # by management commands ("cli") and by tasks ("scheduler", "worker").
 current_source: ContextVar[str] = ContextVar("certlife_audit_source", default="")
+# The current web request, whose user is the actor of writes audited by signals (user
+# and group changes, certlife/signals.py), which are not handed one.
+current_request: ContextVar[Any] = ContextVar("certlife_audit_request", default=None)
+
+
+def acting_user():
+    """The user of the current web request (read late: the API authenticates inside the
+    view), or None outside a request."""
+    return getattr(current_request.get(), "user", None)
 
 
 def record_audit_event(
@@ -43,8 +53,10 @@ class AuditSourceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = current_source.set(client_address(request))
+        source = current_source.set(client_address(request))
+        current = current_request.set(request)
         try:
             return self.get_response(request)
         finally:
-            current_source.reset(token)
+            current_request.reset(current)
+            current_source.reset(source)

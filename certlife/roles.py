@@ -15,6 +15,7 @@ ROLES = (ADMINISTRATOR, OPERATOR, AUDITOR)
 
 # "app_label.codename" granted to operators beyond viewing; each feature adds its own.
 OPERATOR_PERMISSIONS: set[str] = {
+    "acme_orders.add_certificate",  # save to the repository (spec P2, N1)
     "acme_orders.add_certificaterequest",
     "acme_orders.change_certificaterequest",
     "acme_orders.export_certificate",
@@ -55,7 +56,3 @@ def role_of(user) -> str | None:
         return ADMINISTRATOR
     names = set(user.groups.values_list("name", flat=True))
     return next((role for role in ROLES if role in names), None)
-
-
-def is_administrator(user) -> bool:
-    return role_of(user) == ADMINISTRATOR

@@ -107,6 +107,20 @@ def api_as():
 
 
 @pytest.fixture
+def run_with_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """run_with_tasks(call): the call, then the Celery tasks it queued, run in-process."""
+    from certlife.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run
+
+
+@pytest.fixture
 def pebble_account(transactional_db, acme_environment, pebble, administrator):
     """An ACME account registered at the harness Pebble."""
     from accounts.actions import register_account

@@ -1,4 +1,5 @@
-"""Real certificates and keys for tests, made with `cryptography`."""
+"""Real certificates, keys, accounts and requests for tests, made with `cryptography`
+and the models (no CA involved)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,8 +8,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from accounts.models import AcmeAccount
 from acme_orders.certificate_files import describe_certificate
-from acme_orders.models import Certificate, CertificateVersion
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 
 
 def make_key_pem() -> str:
@@ -59,3 +61,42 @@ def make_repository_certificate(
     certificate.current_version = version
     certificate.save(update_fields=["current_version"])
     return certificate
+
+
+def make_acme_account(
+    *, name: str = "Test CA", status: str = "valid", directory: str = "ca.example.net"
+) -> AcmeAccount:
+    """An ACME account as if registered (nothing is asked of a CA)."""
+    return AcmeAccount.objects.create(
+        name=name,
+        email="ops@example.com",
+        directory_url=f"https://{directory}/directory",
+        key_pem=make_key_pem(),
+        account_url=f"https://{directory}/acct/1",
+        status=status,
+    )
+
+
+def make_issued_request(
+    account: AcmeAccount,
+    *,
+    domains: list[str] | None = None,
+    keystore_type: str = "PEM",
+    keystore_password: str = "store-pass-9",  # noqa: S107 (a test keystore's password)
+) -> CertificateRequest:
+    """A request whose certificate is issued and Available (not yet saved)."""
+    domains = domains or ["mail.example.com"]
+    key_pem = make_key_pem()
+    return CertificateRequest.objects.create(
+        account=account,
+        domains=domains,
+        challenge_type="http-01",
+        key_algorithm="EC",
+        key_size=256,
+        signature_algorithm="SHA256withECDSA",
+        keystore_type=keystore_type,
+        keystore_password=keystore_password,
+        private_key_pem=key_pem,
+        certificate_pem=make_certificate_pem(domains, key_pem, days_left=80),
+        status="available",
+    )

@@ -104,7 +104,8 @@ def test_register_update_export_delete_import_deactivate(
     assert "deactivated" in refused.json()["key_pem"][0]
     assert not AcmeAccount.objects.exists()
 
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", "outcome"))
+    account_events = AuditEvent.objects.filter(action__startswith="account.").order_by("id")
+    actions = list(account_events.values_list("action", "outcome"))
     assert actions == [
         ("account.register", "success"),
         ("account.update_email", "success"),

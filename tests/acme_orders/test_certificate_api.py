@@ -27,13 +27,18 @@ def test_export_without_the_key_by_default(api_as, operator, certificate):
     assert 'filename="api.example.com-bundle.pem"' in response["Content-Disposition"]
     assert b"BEGIN CERTIFICATE" in response.content and b"PRIVATE KEY" not in response.content
     event = AuditEvent.objects.get(action="certificate.export")
-    assert event.detail == {"format": "pem-bundle", "include_key": False}
+    assert event.detail == {
+        "format": "pem-bundle",
+        "include_key": False,
+        "recipient": operator.username,
+    }
 
 
 def test_the_key_needs_its_own_permission(api_as, operator, administrator, certificate):
     url = export_url(certificate, format="pem", include_key="true")
     assert api_as(operator).get(url).status_code == 403
-    assert AuditEvent.objects.get(action="certificate.export").outcome == "denied"
+    denied = AuditEvent.objects.get(action="certificate.export")
+    assert denied.outcome == "denied" and denied.detail["recipient"] == operator.username
     allowed = api_as(administrator).get(url)
     assert allowed.status_code == 200 and b"PRIVATE KEY" in allowed.content
 

@@ -1,14 +1,17 @@
 """Request input rules and role checks through the API (no CA needed: every refusal
 happens before an order exists)."""
 
+import jks
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
+from acme_orders.actions import email_certificate
 from acme_orders.models import CertificateRequest
 from acme_orders.tasks import send_certificate_email
-from tests.factories import make_certificate_pem, make_key_pem
+from certlife.models import AuditEvent
+from tests.factories import make_issued_request, make_key_pem
 
 pytestmark = pytest.mark.django_db
 
@@ -117,29 +120,48 @@ def test_verify_and_save_refuse_requests_in_the_wrong_state(api_as, operator, ac
 
 
 @pytest.mark.parametrize(
-    ("keystore", "suffix"), [("PEM", "-bundle.pem"), ("PKCS12", ".p12"), ("JKS", ".jks")]
+    ("keystore", "include_key", "suffix"),
+    [
+        ("PEM", False, "-bundle.pem"),
+        ("PEM", True, "-bundle.pem"),
+        ("PKCS12", False, "-bundle.pem"),
+        ("PKCS12", True, ".p12"),
+        ("JKS", False, "-bundle.pem"),
+        ("JKS", True, ".jks"),
+    ],
 )
-def test_email_attaches_the_keystore_type(mailoutbox, account, operator, keystore, suffix):
-    key_pem = make_key_pem()
-    request = CertificateRequest.objects.create(
-        account=account,
-        domains=["mail.example.com"],
-        challenge_type="http-01",
-        key_algorithm="EC",
-        key_size=256,
-        signature_algorithm="SHA256withECDSA",
-        keystore_type=keystore,
-        keystore_password="store-pass-9",
-        private_key_pem=key_pem,
-        certificate_pem=make_certificate_pem(["mail.example.com"], key_pem, days_left=80),
-        status="available",
+def test_email_attaches_the_keystore_type_only_with_the_key(
+    mailoutbox, run_with_tasks, account, administrator, keystore, include_key, suffix
+):
+    """With the key: the keystore type of the request. Without: certificate and chain."""
+    request = make_issued_request(account, keystore_type=keystore)
+    run_with_tasks(
+        lambda: email_certificate(
+            request, actor=administrator, to="someone@example.org", include_key=include_key
+        )
     )
-    send_certificate_email(request.pk, "someone@example.org")
     (message,) = mailoutbox
     (filename, content, _type) = message.attachments[0]
     assert message.to == ["someone@example.org"] and filename.endswith(suffix)
     assert "store-pass-9" not in message.body
-    if keystore == "PEM":
-        assert b"PRIVATE KEY" not in content
+    assert (keystore_private_key(content, keystore) is not None) is include_key
+    event = AuditEvent.objects.get(action="certificate.email")
+    assert event.detail["recipient"] == "someone@example.org"
+    assert event.detail["include_key"] is include_key
+
+
+def keystore_private_key(content: bytes, keystore: str):
+    """The private key an attachment holds, or None."""
+    if content.startswith(b"-----"):
+        return content if b"PRIVATE KEY" in content else None
     if keystore == "PKCS12":
-        assert pkcs12.load_key_and_certificates(content, b"store-pass-9")[0] is not None
+        return pkcs12.load_key_and_certificates(content, b"store-pass-9")[0]
+    return next(iter(jks.KeyStore.loads(content, "store-pass-9").private_keys.values()), None)
+
+
+def test_the_email_task_sends_what_it_was_told(mailoutbox, account):
+    """The decision is the action's: the task does not add the key on its own."""
+    request = make_issued_request(account, keystore_type="PKCS12")
+    send_certificate_email(request.pk, "x@example.org", export_format="pkcs12", include_key=False)
+    (filename, content, _type) = mailoutbox[0].attachments[0]
+    assert filename.endswith(".p12") and keystore_private_key(content, "PKCS12") is None

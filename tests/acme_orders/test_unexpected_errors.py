@@ -145,7 +145,10 @@ def test_an_email_that_cannot_be_sent_is_recorded_as_failed(account, settings, c
     )
 
     # Eager: the retries run at once, one after the other, as a worker would run them.
-    tasks.send_certificate_email.apply(args=(request.pk, "someone@example.org"))
+    tasks.send_certificate_email.apply(
+        args=(request.pk, "someone@example.org"),
+        kwargs={"export_format": "pkcs12", "include_key": True},
+    )
 
     [failure] = AuditEvent.objects.filter(action="certificate.email", outcome="failure")
     assert failure.target_id == str(request.pk)

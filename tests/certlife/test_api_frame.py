@@ -15,9 +15,10 @@ def test_listings_paginate_with_page_size_up_to_500(api_as, auditor):
     for number in range(7):
         record_audit_event(f"event.{number}", actor=auditor)
     api = api_as(auditor)
-    first = api.get("/api/v1/audit-events/", {"page_size": 3}).json()
+    # Only these: creating the test users is audited too.
+    first = api.get("/api/v1/audit-events/", {"action": "event.", "page_size": 3}).json()
     assert first["count"] == 7 and len(first["results"]) == 3 and first["next"]
-    third = api.get("/api/v1/audit-events/", {"page_size": 3, "page": 3}).json()
+    third = api.get("/api/v1/audit-events/", {"action": "event.", "page_size": 3, "page": 3}).json()
     assert len(third["results"]) == 1
     assert api.get("/api/v1/audit-events/", {"page": 99}).status_code == 404
     from certlife.api import Pagination

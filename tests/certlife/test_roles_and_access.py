@@ -1,7 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from acme_orders.models import Certificate
 from certlife.roles import ADMINISTRATOR, AUDITOR, OPERATOR, role_of
+from tests.factories import make_acme_account, make_issued_request
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,12 @@ def test_role_groups_carry_their_permissions():
     assert all(p.split(".")[1].startswith("view_") for p in auditor)
     assert "certlife.view_auditevent" in auditor
     assert "certlife.view_auditevent" not in operator
-    assert {"acme_orders.view_certificate", "acme_orders.export_certificate"} <= operator
+    assert {
+        "acme_orders.view_certificate",
+        "acme_orders.export_certificate",
+        "acme_orders.add_certificate",
+        "acme_orders.renew_certificate",
+    } <= operator
     assert "acme_orders.export_private_key" not in operator
     assert "auth.add_user" not in operator
 
@@ -66,6 +73,23 @@ def test_user_without_role_sees_no_data(client, no_role_user):
     client.force_login(no_role_user)
     assert client.get("/certificates/").status_code == 403
     assert "none (ask an administrator for a role)" in client.get("/profile/").content.decode()
+    dashboard = client.get("/").content.decode()
+    assert "Background work" not in dashboard and "Certificates by status" not in dashboard
+
+
+def test_operator_saves_to_the_repository(client, api_as, operator):
+    account = make_acme_account()
+    through_api = make_issued_request(account, domains=["api.example.com"])
+    answer = api_as(operator).post(f"/api/v1/requests/{through_api.pk}/save/")
+    assert answer.status_code == 200
+    assert Certificate.objects.get(pk=answer.json()["certificate"]).common_name == "api.example.com"
+
+    through_ui = make_issued_request(account, domains=["ui.example.com"])
+    client.force_login(operator)
+    page = client.get(f"/acme/letsencrypt/requests/{through_ui.pk}/").content.decode()
+    assert "Save to repository" in page
+    client.post(f"/acme/letsencrypt/requests/{through_ui.pk}/save/")
+    assert Certificate.objects.filter(common_name="ui.example.com").exists()
 
 
 def test_role_of(administrator, operator, auditor, no_role_user):

@@ -1,5 +1,5 @@
 """`manage.py certificates <list|request|show|verify|new-challenge|assign-dns|save|
-export|renew|delete>`: certificate requests and the repository from the command line
+email|export|renew|delete>`: certificate requests and the repository from the command line
 (spec S4). The same actions as the UI and the API, audited as "cli"."""
 
 from django.core.management.base import CommandError
@@ -79,6 +79,11 @@ class Command(ActionCommand):
         assign = commands.add_parser("assign-dns", help="Attach a DNS account to a request.")
         assign.add_argument("request", help="Request id.")
         assign.add_argument("dns_account", help="Provider code or name of a DNS account.")
+
+        email = commands.add_parser("email", help="Email an issued certificate.")
+        email.add_argument("request", help="Request id.")
+        email.add_argument("--to", required=True, help="Recipient address.")
+        email.add_argument("--include-key", action="store_true", help="Send the key too.")
 
         export = commands.add_parser("export", help="Write a certificate file.")
         export.add_argument("certificate", help="Certificate id.")
@@ -163,6 +168,15 @@ class Command(ActionCommand):
         )
         self.stdout.write(f"{certificate.pk}")
 
+    def do_email(self, actor, *, request, to, include_key, **options):
+        export_format = actions.email_certificate(
+            _get(CertificateRequest, request, "request"),
+            actor=actor,
+            to=to,
+            include_key=include_key,
+        )
+        self.stdout.write(f"Sending {export_format} to {to}.")
+
     def do_export(self, actor, *, certificate, include_key, password_file, output, **options):
         password = read_text_file(password_file, "password").strip() if password_file else ""
         exported = actions.certificate_export_file(
@@ -171,6 +185,7 @@ class Command(ActionCommand):
             export_format=options["format"],
             include_key=include_key,
             password=password,
+            recipient=f"file {output}",
         )
         write_private_file(output, exported.content)
         self.stderr.write(f"Wrote {exported.filename} to {output} (mode 0600).")
