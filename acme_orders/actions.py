@@ -288,7 +288,7 @@ def export_certificate_files(
         action="certificate.export",
         actor=actor,
         target=target,
-        recipient=recipient or downloader(actor),
+        recipient=recipient or _downloader(actor),
         include_key=include_key,
         file_format=export_format,
     )
@@ -308,7 +308,7 @@ def export_certificate_files(
     return exported
 
 
-def downloader(actor) -> str:
+def _downloader(actor) -> str:
     """Who receives a download: the signed-in person, or whoever runs the command line."""
     return actor.get_username() if actor is not None else "command line"
 
@@ -374,7 +374,7 @@ KEYSTORE_EXPORT_FORMATS: dict[str, str] = {
 }
 
 
-def email_format(request: CertificateRequest, *, include_key: bool) -> str:
+def _email_format(request: CertificateRequest, *, include_key: bool) -> str:
     """With the key: the request's keystore type (PKCS#12 and JKS protected by the
     keystore password). Without it: certificate and chain as a PEM bundle, which needs
     no password to open."""
@@ -393,7 +393,7 @@ def email_certificate(request: CertificateRequest, *, actor, to: str, include_ke
         validate_email(to)
     except ValidationError:
         raise ValidationError({"to": [f"{to!r} is not an email address."]}) from None
-    export_format = email_format(request, include_key=include_key)
+    export_format = _email_format(request, include_key=include_key)
     release = Release(
         action="certificate.email",
         actor=actor,

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from acme_orders.models import Challenge
+from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
 from dns_providers.models import DnsAccount
 from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
@@ -66,7 +66,7 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET certificate-list": READERS,
     "GET request-create": OPERATORS,
     "POST request-create": OPERATORS,
-    "GET request-profiles": OPERATORS,
+    "POST request-profiles": OPERATORS,
     "GET request-list": READERS,
     "GET request-detail": READERS,
     "POST request-export": OPERATORS,
@@ -82,7 +82,7 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET account-list": READERS,
     "GET account-register": ADMINISTRATORS,
     "POST account-register": ADMINISTRATORS,
-    "GET account-directory-info": ADMINISTRATORS,
+    "POST account-directory-info": ADMINISTRATORS,
     "GET account-import": ADMINISTRATORS,
     "POST account-import": ADMINISTRATORS,
     "GET account-email-choose": ADMINISTRATORS,
@@ -263,12 +263,15 @@ def no_outbound_network(monkeypatch):
 
 def make_route_objects() -> dict[str, int]:
     """What the routes act on: an account (deactivated, so no call reaches a CA), a DNS
-    account, an issued request with a challenge for the built-in responder, and a
-    certificate in the repository."""
+    account, an issued request, a request being validated with a challenge for the
+    built-in responder, and a certificate in the repository."""
     account = make_acme_account(name="Old CA", status="deactivated", directory="old.example.net")
     request = make_issued_request(make_acme_account(), domains=["matrix.example.com"])
+    # The built-in responder answers only for requests still being validated.
+    validating = make_issued_request(request.account, domains=["matrix.example.com"])
+    CertificateRequest.objects.filter(pk=validating.pk).update(status="validating")
     Challenge.objects.create(
-        request=request,
+        request=validating,
         domain="matrix.example.com",
         type="http-01",
         authorization_url="https://ca.example.net/authz/1",
