@@ -1,3 +1,4 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -125,3 +126,13 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
     pass
+
+
+# django-axes' lock-out records: deleting one in admin unlocks a user or an address,
+# which is audited like any other admin change.
+for axes_model in (AccessAttempt, AccessFailureLog, AccessLog):
+    axes_admin = type(admin.site._registry[axes_model])
+    admin.site.unregister(axes_model)
+    admin.site.register(
+        axes_model, type(f"Audited{axes_admin.__name__}", (AuditedAdmin, axes_admin), {})
+    )
