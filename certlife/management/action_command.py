@@ -17,9 +17,13 @@ def read_text_file(path: str, what: str) -> str:
     if path == "-":
         return sys.stdin.read()
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise CommandError(f"Cannot read the {what} file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(
+            f"The {what} file {path} is not UTF-8 text: give a PEM file (DER is not read)."
+        ) from None
 
 
 def write_private_file(path: str, content: bytes) -> None:

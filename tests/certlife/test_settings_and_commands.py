@@ -96,3 +96,14 @@ def test_first_administrator_with_random_password_printed_once(monkeypatch, caps
 def test_generate_secret_key_prints_a_usable_key(capsys):
     call_command("generate_secret_key")
     Fernet(capsys.readouterr().out.strip().encode())
+
+
+def test_a_command_given_a_binary_key_file_says_so(tmp_path):
+    from django.core.management.base import CommandError
+
+    from certlife.management.action_command import read_text_file
+
+    der = tmp_path / "key.der"
+    der.write_bytes(b"\x30\x82\x04\xa4\x02\x01\x00\xff\xfe")
+    with pytest.raises(CommandError, match="is not UTF-8 text: give a PEM file"):
+        read_text_file(str(der), "key")
