@@ -87,7 +87,10 @@ def test_an_operator_exports_the_certificate_but_not_its_key(
     with pytest.raises(PermissionDenied):
         export(certificate, available_request, operator, True)
     denied = AuditEvent.objects.filter(action="certificate.export", outcome="denied")
-    assert [(event.actor, event.detail) for event in denied] == [(operator, {})]
+    # The refusal names who would have received the key (spec S2: who, what, outcome).
+    assert [(event.actor, event.detail) for event in denied] == [
+        (operator, {"format": "pem", "recipient": operator.username, "include_key": True})
+    ]
 
 
 @pytest.mark.parametrize("export", EXPORTS)
