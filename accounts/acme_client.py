@@ -12,10 +12,10 @@ Every client:
   directory URL is user input and every other URL comes from the CA;
 - sends through `settings.CERTLIFE_HTTPS_PROXY` (spec A8), verifies TLS with
   `settings.REQUESTS_CA_BUNDLE` when set, has time-outs and a certlife User-Agent;
-- retries what is safe to retry, following a `RetryPolicy`: a `badNonce` at once
-  (up to `bad_nonce_retries` times), a 429/503 after its `Retry-After` when that is
-  short, other 5xx and connection failures with capped exponential backoff and
-  jitter;
+- retries what is safe to retry through `certlife.retry`, following a `RetryPolicy`:
+  a `badNonce` at once (up to `bad_nonce_retries` times), temporary answers (429, 500,
+  502, 503, 504) after their `Retry-After` when that is short, and those and
+  connection failures otherwise with capped exponential backoff and jitter;
 - raises only `accounts.errors.AcmeError` subclasses for CA and network failures. A
   wait longer than `max_inline_wait` is not slept: the error carries `retry_after`
   so a Celery task can reschedule itself with that countdown.
@@ -26,9 +26,7 @@ per task run, never share one between threads or keep one in a module global.
 
 import contextlib
 import copy
-import email.utils
 import logging
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -46,6 +44,7 @@ from django.conf import settings
 
 from accounts.errors import (
     ACME_ERROR_PREFIX,
+    AcmeError,
     CaBusyError,
     CaProblemError,
     CaUnreachableError,
@@ -53,8 +52,10 @@ from accounts.errors import (
     NotAcmeServerError,
     UnsupportedAccountKeyError,
 )
+from certlife import retry
 from certlife.outbound import RefusedDestination, guarded_session
 from certlife.private_keys import PrivateKeyProblem, load_private_key_pem
+from certlife.retry import call_with_retries, is_temporary_status, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,16 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+
+    @property
+    def retry(self) -> retry.RetryPolicy:
+        return retry.RetryPolicy(
+            retries=self.busy_retries,
+            immediate_retries=self.bad_nonce_retries,
+            max_inline_wait=self.max_inline_wait,
+            backoff_base=self.backoff_base,
+            backoff_cap=self.backoff_cap,
+        )
 
 
 # Celery tasks and other background work.
@@ -130,19 +141,6 @@ def jwk_and_algorithm(key_pem: str) -> tuple[jose.JWK, jose.JWASignature]:
 # --- the network layer --------------------------------------------------------------
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _problem_from(response: requests.Response) -> messages.Error | None:
     try:
         return messages.Error.from_json(response.json())
@@ -188,7 +186,6 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
         self.session = guarded_session()
         self.policy = policy
         self.proxy_url = settings.CERTLIFE_HTTPS_PROXY
-        self._random = secrets.SystemRandom()
 
     def _send_request(self, method: str, url: str, *args, **kwargs) -> requests.Response:
         if self.proxy_url and not requests.utils.should_bypass_proxies(url, no_proxy=None):
@@ -235,8 +232,8 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
     def _error_for(self, response: requests.Response) -> Exception:
         status, host = response.status_code, host_of(response.url)
         problem = _problem_from(response)
-        retry_after = _retry_after_seconds(response)
-        if status == 429 or status >= 500:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if is_temporary_status(status):
             what = "is rate limiting" if status == 429 else "is unavailable"
             detail = f": {_describe_problem(problem)}" if problem else ""
             return CaBusyError(
@@ -262,33 +259,16 @@ class RetryingClientNetwork(acme_client.ClientNetwork):
             status=status,
         )
 
-    def _backoff_seconds(self, retry_number: int) -> float:
-        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (retry_number - 1))
-        return self._random.uniform(ceiling / 2, ceiling)
-
     def _with_retries(self, send_once):
-        bad_nonces = busy_answers = 0
-        while True:
-            try:
-                return send_once()
-            except CaProblemError as error:
-                if error.problem_code != "badNonce":
-                    raise
-                bad_nonces += 1
-                if bad_nonces > self.policy.bad_nonce_retries:
-                    raise
-                logger.debug("%s Retrying with a fresh nonce (%d).", error, bad_nonces)
-            except (CaBusyError, CaUnreachableError) as error:
-                busy_answers += 1
-                if busy_answers > self.policy.busy_retries:
-                    raise
-                wait = error.retry_after
-                if wait is None:
-                    wait = self._backoff_seconds(busy_answers)
-                if wait > self.policy.max_inline_wait:
-                    raise
-                logger.info("%s Retrying in %.1f s.", error, wait)
-                time.sleep(wait)
+        return call_with_retries(
+            send_once,
+            policy=self.policy.retry,
+            retry_on=(AcmeError,),
+            is_temporary=lambda error: isinstance(error, CaBusyError | CaUnreachableError),
+            is_immediate=lambda error: (
+                isinstance(error, CaProblemError) and error.problem_code == "badNonce"
+            ),
+        )
 
     def get(self, url: str, content_type: str = acme_client.ClientNetwork.JSON_CONTENT_TYPE, **kw):
         send_once = super().get

@@ -9,6 +9,8 @@ message names the provider and what to fix. No message ever carries a secret.
 
 
 class DnsProviderError(Exception):
+    retry_after: float | None = None  # seconds, when the provider said how long to wait
+
     def __init__(self, message: str, *, permanent: bool):
         super().__init__(message)
         self.message = message
