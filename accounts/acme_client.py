@@ -12,7 +12,7 @@ Every client:
 - connects only where `certlife.outbound` allows (no private networks unless
   CERTLIFE_ALLOWED_PRIVATE_NETWORKS says so, every redirect checked again): the
   directory URL is user input and every other URL comes from the CA;
-- sends through `settings.CERTLIFE_HTTPS_PROXY` (spec A8), verifies TLS with
+- sends through `settings.CERTLIFE_HTTPS_PROXY` (docs/features.md A8), verifies TLS with
   `settings.REQUESTS_CA_BUNDLE` when set, has time-outs and a certlife User-Agent;
 - retries what is safe to retry through `certlife.retry`, following a `RetryPolicy`:
   a `badNonce` at once (up to `bad_nonce_retries` times), temporary answers (429, 500,

@@ -1,4 +1,4 @@
-"""Writes of ACME accounts (spec A1-A7), each audited on success and on failure.
+"""Writes of ACME accounts (docs/features.md A1-A7), each audited on success and on failure.
 
 Views, API views and the `accounts` management command all call these; the admin is
 read-only. Bad input and CA refusals raise Django's

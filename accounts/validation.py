@@ -1,4 +1,4 @@
-"""The rules an account's inputs follow, checked before any write (spec A1-A7), and
+"""The rules an account's inputs follow, checked before any write (docs/features.md A1-A7), and
 CA failures turned into errors on the field they concern. accounts.actions applies
 them; forms and serializers show what they raise."""
 

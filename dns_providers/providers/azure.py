@@ -1,4 +1,4 @@
-"""Azure DNS through azure-identity and azure-mgmt-dns (spec D2): a service principal
+"""Azure DNS through azure-identity and azure-mgmt-dns (docs/features.md D2): a service principal
 (tenant ID, client ID, client secret) with the DNS Zone Contributor role on the
 resource group that holds the zones.
 
@@ -108,8 +108,6 @@ class AzureDnsProvider(DnsProvider):
             **transport,
         )
 
-    # -- errors ----------------------------------------------------------------------
-
     def _call(self, operation, *args, **kwargs):
         """`operation(...)`, retried on temporary failures within http.RETRY_POLICY;
         Azure's errors become DnsProviderError."""
@@ -152,8 +150,6 @@ class AzureDnsProvider(DnsProvider):
         temporary = is_temporary_status(status)
         hint = "try again later" if temporary else "the request was refused"
         return self.error(f"HTTP {status}: {detail} ({hint})", permanent=not temporary)
-
-    # -- zones and record sets -----------------------------------------------------
 
     def list_zones(self) -> list[str]:
         def names():  # the pager calls the API while it is iterated

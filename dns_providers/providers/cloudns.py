@@ -1,4 +1,4 @@
-"""ClouDNS HTTP API (spec D7): one of auth-id, sub-auth-id or sub-auth-user, plus the
+"""ClouDNS HTTP API (docs/features.md D7): one of auth-id, sub-auth-id or sub-auth-user, plus the
 auth password.
 
 Every call is a form POST to https://api.cloudns.net/dns/<call>.json with the
