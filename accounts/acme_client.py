@@ -1,21 +1,23 @@
-"""The one place that builds an ACME client (design.md: accounts/).
+"""The one place that builds an ACME client; the protocol steps it is used for are in
+accounts.acme.gateway.
 
 Use `acme_client_for(account)` to act as a stored account (orders, challenges,
 revocation, account updates), `acme_client_for_key(directory_url, key_pem)` before
-an account exists (registration, lookup by key), and `fetch_directory(url)` to read
-a directory's `meta` without any key.
+an account exists (registration, lookup by key), and
+`accounts.acme.directory.fetch_directory(url)` to read a directory's `meta` without
+any key. The network layer is accounts.acme.network, key handling accounts.acme.keys.
 
 Every client:
 - signs with the account key: RSA -> RS256, EC P-256 -> ES256, EC P-384 -> ES384;
 - connects only where `certlife.outbound` allows (no private networks unless
   CERTLIFE_ALLOWED_PRIVATE_NETWORKS says so, every redirect checked again): the
   directory URL is user input and every other URL comes from the CA;
-- sends through `settings.CERTLIFE_HTTPS_PROXY` (spec A8), verifies TLS with
+- sends through `settings.CERTLIFE_HTTPS_PROXY` (docs/features.md A8), verifies TLS with
   `settings.REQUESTS_CA_BUNDLE` when set, has time-outs and a certlife User-Agent;
-- retries what is safe to retry, following a `RetryPolicy`: a `badNonce` at once
-  (up to `bad_nonce_retries` times), a 429/503 after its `Retry-After` when that is
-  short, other 5xx and connection failures with capped exponential backoff and
-  jitter;
+- retries what is safe to retry through `certlife.retry`, following a `RetryPolicy`:
+  a `badNonce` at once (up to `bad_nonce_retries` times), temporary answers (429, 500,
+  502, 503, 504) after their `Retry-After` when that is short, and those and
+  connection failures otherwise with capped exponential backoff and jitter;
 - raises only `accounts.errors.AcmeError` subclasses for CA and network failures. A
   wait longer than `max_inline_wait` is not slept: the error carries `retry_after`
   so a Celery task can reschedule itself with that countdown.
@@ -24,325 +26,12 @@ A `ClientNetwork` (and so a `ClientV2`) is not thread-safe: build one per call o
 per task run, never share one between threads or keep one in a module global.
 """
 
-import contextlib
-import copy
-import email.utils
-import logging
-import secrets
-import threading
-import time
-from dataclasses import dataclass
-from importlib import metadata
-from urllib.parse import urlsplit
-
-import josepy as jose
-import requests
 from acme import client as acme_client
-from acme import errors as acme_errors
 from acme import messages
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.conf import settings
 
-from accounts.errors import (
-    ACME_ERROR_PREFIX,
-    CaBusyError,
-    CaProblemError,
-    CaUnreachableError,
-    DestinationRefusedError,
-    NotAcmeServerError,
-    UnsupportedAccountKeyError,
-)
-from certlife.outbound import RefusedDestination, guarded_session
-from certlife.private_keys import PrivateKeyProblem, load_private_key_pem
-
-logger = logging.getLogger(__name__)
-
-DIRECTORY_CACHE_SECONDS = 300
-EC_CURVE_ALGORITHMS = {"secp256r1": jose.ES256, "secp384r1": jose.ES384}
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one client tries before it raises."""
-
-    bad_nonce_retries: int = 15  # each retry is one cheap request with a fresh nonce
-    busy_retries: int = 3  # 429, 5xx and connection failures
-    max_inline_wait: float = 10.0  # longer Retry-After waits are left to the caller
-    backoff_base: float = 0.5
-    backoff_cap: float = 8.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-
-
-# Celery tasks and other background work.
-BACKGROUND_POLICY = RetryPolicy()
-# Interactive account actions: a person waits for the page, so give up sooner.
-INTERACTIVE_POLICY = RetryPolicy(
-    busy_retries=2, max_inline_wait=3.0, backoff_cap=2.0, connect_timeout=5.0, read_timeout=15.0
-)
-
-
-def _user_agent() -> str:
-    try:
-        version = metadata.version("certlife")
-    except metadata.PackageNotFoundError:
-        version = "dev"
-    return f"certlife/{version} acme-python/{metadata.version('acme')}"
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc or url
-
-
-# --- account keys -------------------------------------------------------------------
-
-
-def generate_account_key_pem() -> str:
-    """A new EC P-256 account key as PKCS#8 PEM (fast to make, accepted by every CA)."""
-    return private_key_to_pem(ec.generate_private_key(ec.SECP256R1()))
-
-
-def private_key_to_pem(private_key) -> str:
-    return private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def load_account_key(key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
-    """The private key in `key_pem`, checked to be one of the shapes certlife offers
-    (certlife.private_keys), which every CA accepts for accounts."""
-    try:
-        return load_private_key_pem(key_pem)
-    except PrivateKeyProblem as problem:
-        raise UnsupportedAccountKeyError(str(problem)) from None
-
-
-def jwk_and_algorithm(key_pem: str) -> tuple[jose.JWK, jose.JWASignature]:
-    private_key = load_account_key(key_pem)
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return jose.JWKRSA(key=private_key), jose.RS256
-    return jose.JWKEC(key=private_key), EC_CURVE_ALGORITHMS[private_key.curve.name]
-
-
-# --- the network layer --------------------------------------------------------------
-
-
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _problem_from(response: requests.Response) -> messages.Error | None:
-    try:
-        return messages.Error.from_json(response.json())
-    except (ValueError, jose.DeserializationError):
-        return None
-
-
-def _describe_problem(problem: messages.Error) -> str:
-    details = [problem.detail or problem.title or problem.description or "no detail given"]
-    details += [sub.detail for sub in problem.subproblems or () if sub.detail]
-    problem_type = (problem.typ or "about:blank").removeprefix(ACME_ERROR_PREFIX)
-    return f"{'; '.join(details)} ({problem_type})"
-
-
-def _unreachable_reason(error: requests.RequestException, policy: RetryPolicy) -> str:
-    if isinstance(error, requests.exceptions.ProxyError):
-        return "the outbound proxy (HTTPS_PROXY) failed or refused the connection"
-    if isinstance(error, requests.exceptions.SSLError):
-        return (
-            "its TLS certificate is not trusted (for a private CA, set REQUESTS_CA_BUNDLE)"
-            " or the TLS handshake failed"
-        )
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return f"no connection within {policy.connect_timeout:g} s"
-    if isinstance(error, requests.exceptions.ReadTimeout):
-        return f"no answer within {policy.read_timeout:g} s"
-    return "the connection failed (refused, reset, or the name does not resolve)"
-
-
-class RetryingClientNetwork(acme_client.ClientNetwork):
-    """The acme library's network layer with certlife's proxy, errors and retries."""
-
-    def __init__(self, key: jose.JWK | None, *, alg=jose.RS256, policy: RetryPolicy):
-        super().__init__(
-            key,
-            alg=alg,
-            verify_ssl=settings.REQUESTS_CA_BUNDLE or True,
-            user_agent=_user_agent(),
-            # requests takes (connect, read); the library's hint says int.
-            timeout=(policy.connect_timeout, policy.read_timeout),  # type: ignore[arg-type]
-        )
-        self.session.close()
-        self.session = guarded_session()
-        self.policy = policy
-        self.proxy_url = settings.CERTLIFE_HTTPS_PROXY
-        self._random = secrets.SystemRandom()
-
-    def _send_request(self, method: str, url: str, *args, **kwargs) -> requests.Response:
-        if self.proxy_url and not requests.utils.should_bypass_proxies(url, no_proxy=None):
-            kwargs.setdefault("proxies", {"http": self.proxy_url, "https": self.proxy_url})
-        try:
-            return super()._send_request(method, url, *args, **kwargs)
-        except RefusedDestination as refusal:
-            raise DestinationRefusedError(refusal.message) from None
-        except (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema,
-        ):
-            raise NotAcmeServerError(f"{url} is not a valid http(s) URL.", permanent=True) from None
-        except requests.RequestException as error:
-            reason = _unreachable_reason(error, self.policy)
-            raise CaUnreachableError(
-                f"Cannot reach the CA at {host_of(url)}: {reason}.", permanent=False
-            ) from None
-
-    # An instance method over the library's classmethod: it keeps an error answer's
-    # nonce on this network object.
-    def _check_response(  # type: ignore[override]
-        self, response: requests.Response, content_type: str | None = None
-    ):
-        if response.ok:
-            try:
-                return super()._check_response(response, content_type=content_type)
-            except acme_errors.ClientError:
-                raise NotAcmeServerError(
-                    f"{host_of(response.url)} did not answer with ACME JSON "
-                    f"(Content-Type {response.headers.get('Content-Type', 'none')}).",
-                    permanent=True,
-                ) from None
-        self._keep_nonce_of_error_answer(response)
-        raise self._error_for(response)
-
-    def _keep_nonce_of_error_answer(self, response: requests.Response) -> None:
-        # RFC 8555 6.5: an error answer carries a fresh nonce; using it saves a request.
-        if self.REPLAY_NONCE_HEADER in response.headers:
-            with contextlib.suppress(acme_errors.NonceError):
-                self._add_nonce(response)
-
-    def _error_for(self, response: requests.Response) -> Exception:
-        status, host = response.status_code, host_of(response.url)
-        problem = _problem_from(response)
-        retry_after = _retry_after_seconds(response)
-        if status == 429 or status >= 500:
-            what = "is rate limiting" if status == 429 else "is unavailable"
-            detail = f": {_describe_problem(problem)}" if problem else ""
-            return CaBusyError(
-                f"The CA at {host} {what} (HTTP {status}){detail}.",
-                retry_after=retry_after,
-                status=status,
-                problem_type=problem.typ if problem else None,
-            )
-        if problem is None:
-            if status == 409:
-                # Kept as the acme library raises it: its callers look for ConflictError.
-                return acme_errors.ConflictError(response.headers.get("Location", ""))
-            return NotAcmeServerError(
-                f"{host} answered HTTP {status} without an ACME problem document: "
-                "is this an ACME server?",
-                permanent=True,
-            )
-        return CaProblemError(
-            f"The CA at {host} refused the request: {_describe_problem(problem)}.",
-            permanent=problem.code != "badNonce",
-            retry_after=retry_after,
-            problem=problem,
-            status=status,
-        )
-
-    def _backoff_seconds(self, retry_number: int) -> float:
-        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (retry_number - 1))
-        return self._random.uniform(ceiling / 2, ceiling)
-
-    def _with_retries(self, send_once):
-        bad_nonces = busy_answers = 0
-        while True:
-            try:
-                return send_once()
-            except CaProblemError as error:
-                if error.problem_code != "badNonce":
-                    raise
-                bad_nonces += 1
-                if bad_nonces > self.policy.bad_nonce_retries:
-                    raise
-                logger.debug("%s Retrying with a fresh nonce (%d).", error, bad_nonces)
-            except (CaBusyError, CaUnreachableError) as error:
-                busy_answers += 1
-                if busy_answers > self.policy.busy_retries:
-                    raise
-                wait = error.retry_after
-                if wait is None:
-                    wait = self._backoff_seconds(busy_answers)
-                if wait > self.policy.max_inline_wait:
-                    raise
-                logger.info("%s Retrying in %.1f s.", error, wait)
-                time.sleep(wait)
-
-    def get(self, url: str, content_type: str = acme_client.ClientNetwork.JSON_CONTENT_TYPE, **kw):
-        send_once = super().get
-        return self._with_retries(lambda: send_once(url, content_type, **kw))
-
-    def post(self, *args, **kwargs):
-        """POST a JWS, re-signed with a fresh nonce on every attempt."""
-        return self._with_retries(lambda: self._post_once(*args, **kwargs))
-
-
-# --- directories and clients --------------------------------------------------------
-
-_directory_cache: dict[str, tuple[float, dict]] = {}
-_directory_cache_lock = threading.Lock()
-
-
-def forget_cached_directories() -> None:
-    with _directory_cache_lock:
-        _directory_cache.clear()
-
-
-def _directory_json(url: str, net: RetryingClientNetwork) -> dict:
-    with _directory_cache_lock:
-        cached = _directory_cache.get(url)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    try:
-        body = net.get(url).json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or not {"newAccount", "newNonce", "newOrder"} <= body.keys():
-        raise NotAcmeServerError(
-            f"{url} is not an ACME directory (no newAccount, newNonce and newOrder).",
-            permanent=True,
-        )
-    with _directory_cache_lock:
-        _directory_cache[url] = (time.monotonic() + DIRECTORY_CACHE_SECONDS, body)
-    return body
-
-
-def _directory(url: str, net: RetryingClientNetwork) -> messages.Directory:
-    # Directory.from_json changes the mapping it is given: hand it a copy of the cache.
-    body = copy.deepcopy(_directory_json(url, net))
-    try:
-        return messages.Directory.from_json(body)
-    except jose.DeserializationError:
-        raise NotAcmeServerError(
-            f"{url} has an ACME directory with an unreadable 'meta'.", permanent=True
-        ) from None
-
-
-def fetch_directory(url: str, *, policy: RetryPolicy = INTERACTIVE_POLICY) -> messages.Directory:
-    """The directory at `url` (cached for a few minutes), e.g. for `meta.termsOfService`."""
-    return _directory(url, RetryingClientNetwork(None, policy=policy))
+from accounts.acme.directory import directory_of
+from accounts.acme.keys import jwk_and_algorithm
+from accounts.acme.network import BACKGROUND_POLICY, RetryingClientNetwork, RetryPolicy
 
 
 def acme_client_for_key(
@@ -352,7 +41,7 @@ def acme_client_for_key(
     for newAccount, with or without onlyReturnExisting."""
     key, alg = jwk_and_algorithm(key_pem)
     net = RetryingClientNetwork(key, alg=alg, policy=policy)
-    return acme_client.ClientV2(_directory(directory_url, net), net)
+    return acme_client.ClientV2(directory_of(directory_url, net), net)
 
 
 def acme_client_for(account, *, policy: RetryPolicy = BACKGROUND_POLICY) -> acme_client.ClientV2:

@@ -25,7 +25,7 @@ def _parsed(serializer_class, data) -> dict:
 
 
 class AcmeAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """ACME accounts (spec A1-A7). Administrators act; operators and auditors read.
+    """ACME accounts (docs/features.md A1-A7). Administrators act; operators and auditors read.
     List filters: `?status=valid|deactivated`, `?name=` (part of the name)."""
 
     queryset = AcmeAccount.objects.all()

@@ -10,14 +10,9 @@ import josepy as jose
 from acme import errors as acme_errors
 from acme import messages
 
-from accounts.acme_client import (
-    INTERACTIVE_POLICY,
-    RetryPolicy,
-    acme_client_for,
-    acme_client_for_key,
-    host_of,
-    jwk_and_algorithm,
-)
+from accounts.acme.keys import jwk_and_algorithm
+from accounts.acme.network import INTERACTIVE_POLICY, RetryPolicy, host_of
+from accounts.acme_client import acme_client_for, acme_client_for_key
 from accounts.choices import AccountStatus
 from accounts.errors import (
     AccountDeactivatedAtCaError,

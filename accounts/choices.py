@@ -12,7 +12,7 @@ class DirectoryChoice(models.TextChoices):
     CUSTOM = "custom", "Custom ACME directory URL"
 
 
-# The real directory URLs behind the named choices (acme-notes.md).
+# The real directory URLs behind the named choices (docs/acme-notes.md).
 LETS_ENCRYPT_DIRECTORY_URLS: dict[str, str] = {
     DirectoryChoice.PRODUCTION: "https://acme-v02.api.letsencrypt.org/directory",
     DirectoryChoice.STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",

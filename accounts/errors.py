@@ -1,4 +1,5 @@
-"""Errors from talking to an ACME CA, as one small hierarchy (conventions point 5).
+"""Errors from talking to an ACME CA, as one small hierarchy (docs/conventions.md
+point 5), and the one formatter of a CA's problem document (`describe_problem`).
 
 Every error says whether retrying can help (`permanent`), how long to wait when the
 CA said so (`retry_after`, seconds) and, for a CA problem document, its `type`.
@@ -8,6 +9,16 @@ Messages name the CA's host and what went wrong; they never carry a key or a sec
 from acme import messages
 
 ACME_ERROR_PREFIX = "urn:ietf:params:acme:error:"
+
+
+def describe_problem(problem: messages.Error) -> str:
+    """A problem document in plain words: its detail (or title), each subproblem's
+    detail, then its type without the ACME prefix, e.g.
+    "No TXT record found at _acme-challenge.example.org (dns)"."""
+    details = [problem.detail or problem.title or problem.description or "no detail given"]
+    details += [sub.detail for sub in problem.subproblems or () if sub.detail]
+    problem_type = (problem.typ or "about:blank").removeprefix(ACME_ERROR_PREFIX)
+    return f"{'; '.join(details)} ({problem_type})"
 
 
 class AcmeError(Exception):

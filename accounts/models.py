@@ -5,7 +5,7 @@ from certlife.encryption import EncryptedTextField
 
 
 class AcmeAccount(models.Model):
-    """An account at one ACME CA (Manage >> Accounts, spec A1-A8).
+    """An account at one ACME CA (Manage >> Accounts, docs/features.md A1-A8).
 
     One account per directory URL (A7). The account key is encrypted at rest and
     leaves certlife only through the audited export (A4). Written only through

@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from accounts import actions
-from accounts.acme_client import fetch_directory
+from accounts import actions, validation
+from accounts.acme.directory import fetch_directory
 from accounts.api import key_download
 from accounts.choices import AccountStatus
 from accounts.errors import AcmeError
@@ -134,7 +134,7 @@ class DirectoryInfoView(PermissionRequiredMixin, View):
         context = {}
         try:
             form.is_valid()
-            directory_url = actions.directory_url_for(form.directory())
+            directory_url = validation.directory_url_for(form.directory())
             context["meta"] = fetch_directory(directory_url).meta
             context["directory_url"] = directory_url
         except (KeyError, ValidationError):

@@ -15,8 +15,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import AcmeError
-from acme_orders import caa, keys, protocol
+from accounts.acme import gateway
+from accounts.errors import AcmeError, describe_problem
+from acme_orders import caa, keys
 from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solver
 from acme_orders.exports import split_pem_certificates
 from acme_orders.models import CertificateRequest, Challenge
@@ -119,9 +120,9 @@ def _place_order(request: CertificateRequest, client) -> None:
         _save(request, "private_key_pem", "csr_pem")
     request.order_requested_at = timezone.now()
     _save(request, "order_requested_at")
-    order = client.new_order(request.csr_pem.encode(), profile=request.profile or None)
+    order = gateway.new_order(client, request.csr_pem, request.profile)
     try:
-        offered = protocol.offered_challenges(client, order, request.challenge_type)
+        offered = gateway.offered_challenges(client, order, request.challenge_type)
     except ValueError as error:
         request.order_url = order.uri
         _save(request, "order_url")
@@ -168,7 +169,7 @@ def _present_check_and_answer(request, client, challenges) -> float | None:
         _save(request, "verify_requested", "deadline_at", "error")
         return None
     for challenge in open_challenges:
-        protocol.answer_challenge(client, challenge.challenge_url, challenge.type)
+        gateway.answer_challenge(client, challenge.challenge_url, challenge.type)
         challenge.status = ChallengeStatus.PROCESSING
         challenge.save(update_fields=["status"])
     request.error = ""
@@ -185,15 +186,15 @@ def _move_to(request, status: str, *, next_in: float | None = 0) -> float | None
 def _validating(request: CertificateRequest, client) -> float | None:
     delay = None
     for challenge in request.challenges.exclude(status=ChallengeStatus.VALID):
-        authorization, response = protocol.fetch_authorization(client, challenge.authorization_url)
+        authorization, response = gateway.fetch_authorization(client, challenge.authorization_url)
         status = authorization.status.name
         if status == "valid":
             challenge.status = ChallengeStatus.VALID
         elif status == "invalid":
             challenge.status = ChallengeStatus.INVALID
-            challenge.error = protocol.challenge_error(authorization, challenge.challenge_url)
+            challenge.error = gateway.challenge_error(authorization, challenge.challenge_url)
         else:
-            delay = max(delay or 0, protocol.poll_delay(client, response))
+            delay = max(delay or 0, gateway.poll_delay(client, response))
         challenge.save(update_fields=["status", "error"])
     challenges = list(request.challenges.all())
     if any(c.status == ChallengeStatus.INVALID for c in challenges):
@@ -213,7 +214,7 @@ def abandon_authorizations(request: CertificateRequest, client) -> None:
     guide). Best effort: the request has failed either way."""
     for challenge in request.challenges.filter(status__in=OPEN_CHALLENGE_STATUSES):
         try:
-            protocol.deactivate_authorization(client, challenge.authorization_url)
+            gateway.deactivate_authorization(client, challenge.authorization_url)
         except AcmeError as error:
             logger.warning("Could not deactivate the authorization of %s: %s", challenge, error)
             continue
@@ -249,15 +250,15 @@ def log_unexpected_error(request: CertificateRequest, what: str, error: Exceptio
 
 
 def _issuing(request: CertificateRequest, client) -> float | None:
-    order, response = protocol.fetch_order(client, request.order_url)
+    order, response = gateway.fetch_order(client, request.order_url)
     status = order.status.name
     if status == "ready":
-        protocol.finalize(client, order.finalize, request.csr_pem)
+        gateway.finalize(client, order.finalize, request.csr_pem)
         return 1
     if status == "processing" or (status == "valid" and not order.certificate):
-        return protocol.poll_delay(client, response)
+        return gateway.poll_delay(client, response)
     if status == "valid":
-        pem_chain = protocol.download_certificate(client, order.certificate)
+        pem_chain = gateway.download_certificate(client, order.certificate)
         certificates = split_pem_certificates(pem_chain)
         request.certificate_pem = certificates[0]
         request.chain_pem = "".join(certificates[1:])
@@ -269,5 +270,5 @@ def _issuing(request: CertificateRequest, client) -> float | None:
         raise RequestFailed(
             "The CA still wants authorizations for this order; start a New challenge."
         )
-    detail = protocol.describe_problem(order.error) if order.error else "no reason given"
+    detail = describe_problem(order.error) if order.error else "no reason given"
     raise RequestFailed(f"The CA refused to issue the certificate ({detail}).")

@@ -3,7 +3,7 @@ name limit of each (Let's Encrypt: classic 100 names, tlsserver and shortlived 2
 
 from dataclasses import dataclass
 
-from accounts.acme_client import fetch_directory
+from accounts.acme.directory import fetch_directory
 from accounts.errors import AcmeError
 from acme_orders.names import DEFAULT_MAX_NAMES
 

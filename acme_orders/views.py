@@ -8,7 +8,7 @@ from django.views import View
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from accounts.acme_client import fetch_directory
+from accounts.acme.directory import fetch_directory
 from accounts.errors import AcmeError
 from acme_orders import actions
 from acme_orders.choices import (

@@ -1,4 +1,4 @@
-"""The errors every DNS provider raises (conventions point 5).
+"""The errors every DNS provider raises (docs/conventions.md point 5).
 
 A provider maps whatever its API or library raises onto `DnsProviderError`:
 temporary ones (5xx, time-outs, rate limits) are already retried a few times inside
@@ -9,6 +9,8 @@ message names the provider and what to fix. No message ever carries a secret.
 
 
 class DnsProviderError(Exception):
+    retry_after: float | None = None  # seconds, when the provider said how long to wait
+
     def __init__(self, message: str, *, permanent: bool):
         super().__init__(message)
         self.message = message

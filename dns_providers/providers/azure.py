@@ -1,4 +1,4 @@
-"""Azure DNS through azure-identity and azure-mgmt-dns (spec D2): a service principal
+"""Azure DNS through azure-identity and azure-mgmt-dns (docs/features.md D2): a service principal
 (tenant ID, client ID, client secret) with the DNS Zone Contributor role on the
 resource group that holds the zones.
 
@@ -23,6 +23,7 @@ from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet, TxtRecord
 from django.conf import settings
 
+from certlife.retry import is_temporary_status, parse_retry_after
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers import http
 from dns_providers.providers.base import (
@@ -84,9 +85,8 @@ class AzureDnsProvider(DnsProvider):
             "connection_verify": settings.REQUESTS_CA_BUNDLE or True,
             "connection_timeout": TIMEOUT_SECONDS[0],
             "read_timeout": TIMEOUT_SECONDS[1],
-            "retry_total": len(http.RETRY_DELAYS_SECONDS),
-            "retry_backoff_factor": http.RETRY_DELAYS_SECONDS[0],
-            "retry_backoff_max": http.RETRY_DELAYS_SECONDS[-1],
+            # No retry inside a retry: certlife.retry (through `_call`) alone retries.
+            "retry_total": 0,
         }
         if outbound_proxies():
             transport["proxies"] = outbound_proxies()
@@ -108,13 +108,20 @@ class AzureDnsProvider(DnsProvider):
             **transport,
         )
 
-    # -- errors ----------------------------------------------------------------------
-
     def _call(self, operation, *args, **kwargs):
+        """`operation(...)`, retried on temporary failures within http.RETRY_POLICY;
+        Azure's errors become DnsProviderError."""
+        return http.with_retries(lambda: self._call_once(operation, *args, **kwargs))
+
+    def _call_once(self, operation, *args, **kwargs):
         try:
             return operation(*args, **kwargs)
         except AzureError as error:
-            raise self._mapped(error) from None
+            failure = self._mapped(error)
+            response = getattr(error, "response", None)
+            if response is not None:
+                failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise failure from None
 
     def _mapped(self, error: AzureError) -> DnsProviderError:
         if isinstance(error, ClientAuthenticationError):
@@ -140,11 +147,9 @@ class AzureDnsProvider(DnsProvider):
             return self.error(
                 f"{detail} (check the subscription ID and the resource group)", permanent=True
             )
-        temporary = status == 429 or status >= 500
+        temporary = is_temporary_status(status)
         hint = "try again later" if temporary else "the request was refused"
         return self.error(f"HTTP {status}: {detail} ({hint})", permanent=not temporary)
-
-    # -- zones and record sets -----------------------------------------------------
 
     def list_zones(self) -> list[str]:
         def names():  # the pager calls the API while it is iterated
@@ -154,12 +159,13 @@ class AzureDnsProvider(DnsProvider):
         return self._call(names)
 
     def _read_set(self, zone: str, relative: str) -> RecordSet | None:
-        try:
-            return self.client.record_sets.get(self.resource_group, zone, relative, RECORD_TYPE)
-        except ResourceNotFoundError:
-            return None
-        except AzureError as error:
-            raise self._mapped(error) from None
+        def read():
+            try:
+                return self.client.record_sets.get(self.resource_group, zone, relative, RECORD_TYPE)
+            except ResourceNotFoundError:
+                return None
+
+        return self._call(read)
 
     def _rewrite(self, fqdn: str, change) -> None:
         """Read the TXT set at `fqdn`, let `change(values)` return the new values (or
@@ -172,21 +178,27 @@ class AzureDnsProvider(DnsProvider):
             wanted = change(values)
             if wanted is None:
                 return
-            try:
-                self._write(zone, relative, current, wanted)
+            if self._call(self._write, zone, relative, current, wanted):
                 return
-            except HttpResponseError as error:
-                if error.status_code != 412:
-                    raise self._mapped(error) from None
-            except AzureError as error:
-                raise self._mapped(error) from None
         raise self.error(
             f"the TXT record set {normalize_name(fqdn)} kept changing while certlife wrote "
             "it; try again",
             permanent=False,
         )
 
-    def _write(self, zone: str, relative: str, current: RecordSet | None, values: list[str]):
+    def _write(
+        self, zone: str, relative: str, current: RecordSet | None, values: list[str]
+    ) -> bool:
+        """Whether the write took; False on a 412 (the set changed since it was read)."""
+        try:
+            self._write_once(zone, relative, current, values)
+        except HttpResponseError as error:
+            if error.status_code == 412:
+                return False
+            raise
+        return True
+
+    def _write_once(self, zone: str, relative: str, current: RecordSet | None, values):
         record_sets = self.client.record_sets
         if current is None:
             record_set = RecordSet(

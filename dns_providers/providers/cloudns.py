@@ -1,4 +1,4 @@
-"""ClouDNS HTTP API (spec D7): one of auth-id, sub-auth-id or sub-auth-user, plus the
+"""ClouDNS HTTP API (docs/features.md D7): one of auth-id, sub-auth-id or sub-auth-user, plus the
 auth password.
 
 Every call is a form POST to https://api.cloudns.net/dns/<call>.json with the
@@ -7,8 +7,6 @@ proxy log). ClouDNS answers failures with HTTP 200 and
 `{"status": "Failed", "statusDescription": ...}`, so the body decides, not the status.
 One TXT value is one record with its own ID; a name's other values are other records.
 """
-
-import time
 
 import requests
 
@@ -96,17 +94,16 @@ class ClouDnsProvider(DnsProvider):
 
     def call(self, name: str, **parameters):
         """The JSON answer of /dns/<name>.json; a "Failed" answer becomes
-        DnsProviderError, retried like an HTTP failure when it is temporary."""
+        DnsProviderError; HTTP failures and temporary "Failed" answers are retried in
+        one loop (`http.with_retries`), so a call makes at most RETRY_POLICY's attempts."""
         data = {**parameters, **self._login_parameters()}
-        for delay in (*http.RETRY_DELAYS_SECONDS, None):
-            body = self.api.request("POST", f"/dns/{name}.json", data=data).json()
-            if not is_failure(body):
-                return body
-            failure = self._failure(name, body.get("statusDescription", ""))
-            if failure.permanent or delay is None:
-                raise failure
-            time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return http.with_retries(lambda: self._call_once(name, data))
+
+    def _call_once(self, name: str, data: dict[str, str]):
+        body = self.api.request_once("POST", f"/dns/{name}.json", data=data).json()
+        if is_failure(body):
+            raise self._failure(name, body.get("statusDescription", ""))
+        return body
 
     def _failure(self, name: str, description: str) -> DnsProviderError:
         lowered = description.lower()

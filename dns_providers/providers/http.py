@@ -1,21 +1,24 @@
 """HTTP for the providers that speak JSON over HTTPS with `requests`: the outbound
-proxy (CERTLIFE_HTTPS_PROXY), time-outs, and retries of temporary failures with a
-capped backoff, so every provider behaves the same towards a flaky API."""
+proxy (CERTLIFE_HTTPS_PROXY), time-outs, and retries of temporary failures through
+`certlife.retry` with `RETRY_POLICY`, so every provider behaves the same towards a
+flaky API."""
 
-import time
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
+from certlife.retry import RetryPolicy, call_with_retries, is_temporary_status, parse_retry_after
 from dns_providers.errors import DnsProviderError
 
 TIMEOUT_SECONDS = (10, 30)  # connect, read
-# Waits between attempts: four attempts in all, about 7 s at worst, so a worker is not
-# held long; a longer outage fails the step as temporary and the task retries later.
-RETRY_DELAYS_SECONDS = (1.0, 2.0, 4.0)
-MAX_RETRY_AFTER_SECONDS = 10.0
+# Four attempts in all, about 7 s of backoff at worst, so a worker is not held long; a
+# longer outage (or a longer Retry-After) fails the step as temporary and the task
+# retries later.
+T = TypeVar("T")
+RETRY_POLICY = RetryPolicy(retries=3, max_inline_wait=10.0, backoff_base=1.0, backoff_cap=4.0)
 
 
 def endpoint(key: str, default: str) -> str:
@@ -35,15 +38,14 @@ def new_session() -> requests.Session:
     return session
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    try:
-        return min(float(response.headers["Retry-After"]), MAX_RETRY_AFTER_SECONDS)
-    except (KeyError, ValueError):
-        return None
-
-
-def is_temporary_status(status: int) -> bool:
-    return status == 429 or status >= 500
+def with_retries(send: Callable[[], T]) -> T:
+    """`send()`, retried on temporary `DnsProviderError`s within `RETRY_POLICY`."""
+    return call_with_retries(
+        send,
+        policy=RETRY_POLICY,
+        retry_on=(DnsProviderError,),
+        is_temporary=lambda error: not getattr(error, "permanent", True),
+    )
 
 
 class JsonApiClient:
@@ -67,22 +69,21 @@ class JsonApiClient:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """The response (status < 400), after retrying temporary failures; else
         DnsProviderError."""
+        return with_retries(lambda: self.request_once(method, path, **kwargs))
+
+    def request_once(self, method: str, path: str, **kwargs) -> requests.Response:
+        """One attempt: the response (status < 400), else DnsProviderError carrying the
+        answer's Retry-After."""
         url = self.base_url + path
-        for delay in (*RETRY_DELAYS_SECONDS, None):
-            wait = delay
-            try:
-                response = self.session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
-            except requests.RequestException as error:
-                failure = self._unreachable(url, error)
-            else:
-                if response.status_code < 400:
-                    return response
-                failure = self._failure(method, path, response)
-                wait = retry_after_seconds(response) or delay
-            if failure.permanent or wait is None:
-                raise failure
-            time.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            response = self.session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
+        except requests.RequestException as error:
+            raise self._unreachable(url, error) from None
+        if response.status_code >= 400:
+            failure = self._failure(method, path, response)
+            failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise failure
+        return response
 
     def _unreachable(self, url: str, error: requests.RequestException) -> DnsProviderError:
         host = urlsplit(url).netloc

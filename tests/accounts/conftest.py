@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.acme_client import forget_cached_directories
+from accounts.acme.directory import forget_cached_directories
 
 
 @pytest.fixture(autouse=True)

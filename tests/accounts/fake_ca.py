@@ -49,6 +49,7 @@ class FakeCa:
     ):
         """`tls_files` (ca, cert, key as tests.harness.tls writes them) serve https."""
         self.script: list[CannedAnswer] = []
+        self.get_answers: dict[str, CannedAnswer] = {}  # by path
         self.received: list[ReceivedRequest] = []
         self._nonces = itertools.count(1)
         self._directory = directory
@@ -128,6 +129,8 @@ class FakeCa:
                 self._record()
                 if self.path.endswith("/directory"):
                     self._answer(CannedAnswer(200, ca.directory()))
+                elif self.path in ca.get_answers:
+                    self._answer(ca.get_answers[self.path])
                 else:
                     self._answer(
                         CannedAnswer(404, "<html>not here</html>", {"Content-Type": "text/html"})

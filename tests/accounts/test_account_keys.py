@@ -9,7 +9,7 @@ import josepy as jose
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.acme_client import jwk_and_algorithm, load_account_key
+from accounts.acme.keys import jwk_and_algorithm, load_account_key
 from accounts.actions import import_account
 from accounts.errors import UnsupportedAccountKeyError
 from accounts.models import AcmeAccount

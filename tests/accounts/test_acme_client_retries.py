@@ -1,4 +1,4 @@
-"""The network layer of accounts.acme_client against a small local HTTP server."""
+"""The network layer of accounts.acme (accounts.acme.network) against a small local HTTP server."""
 
 import time
 
@@ -6,13 +6,10 @@ import pytest
 from acme import messages
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from accounts.acme_client import (
-    RetryPolicy,
-    acme_client_for_key,
-    fetch_directory,
-    generate_account_key_pem,
-    private_key_to_pem,
-)
+from accounts.acme.directory import fetch_directory
+from accounts.acme.keys import generate_account_key_pem, private_key_to_pem
+from accounts.acme.network import RetryPolicy
+from accounts.acme_client import acme_client_for_key
 from accounts.errors import (
     CaBusyError,
     CaProblemError,

@@ -176,7 +176,7 @@ def test_second_account_on_the_same_directory_is_refused(api_as, administrator, 
 
 
 def test_import_refuses_bad_keys_and_keys_without_an_account(api_as, administrator, trusted_pebble):
-    from accounts.acme_client import generate_account_key_pem
+    from accounts.acme.keys import generate_account_key_pem
 
     api = api_as(administrator)
     base = {

@@ -8,7 +8,9 @@ import json
 import pytest
 from acme import messages
 
-from accounts.acme_client import acme_client_for_key, fetch_directory, generate_account_key_pem
+from accounts.acme.directory import fetch_directory
+from accounts.acme.keys import generate_account_key_pem
+from accounts.acme_client import acme_client_for_key
 from accounts.errors import DestinationRefusedError
 from accounts.models import AcmeAccount
 from certlife.choices import AuditOutcome

@@ -57,7 +57,7 @@ def test_external_account_binding_required_and_used(api_as, administrator, pebbl
 def test_register_and_update_survive_half_the_nonces_rejected(
     api_as, administrator, pebble_factory, trust, caplog
 ):
-    caplog.set_level(logging.DEBUG, logger="accounts")
+    caplog.set_level(logging.DEBUG, logger="certlife.retry")
     pebble = trust(pebble_factory(nonce_reject=50))
     api = api_as(administrator)
 
@@ -72,4 +72,4 @@ def test_register_and_update_survive_half_the_nonces_rejected(
         assert api.delete(detail).status_code == 204
 
     # Pebble did reject nonces, and the client retried them.
-    assert "badNonce" in caplog.text and "Retrying with a fresh nonce" in caplog.text
+    assert "badNonce" in caplog.text and "Trying again at once" in caplog.text

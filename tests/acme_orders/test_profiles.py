@@ -10,7 +10,8 @@ import pytest
 from acme import messages
 from django.test import Client
 
-from accounts.acme_client import acme_client_for, forget_cached_directories
+from accounts.acme.directory import forget_cached_directories
+from accounts.acme_client import acme_client_for
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
 from acme_orders import pipeline

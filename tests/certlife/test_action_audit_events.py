@@ -43,7 +43,6 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
 
 # Public functions of the action modules that are not actions: they write nothing.
 NOT_ACTIONS = {
-    "accounts.actions.directory_url_for": "resolves production/staging/a URL; no write",
     "dns_providers.actions.provider_class_for": "looks up the provider registry; no write",
     "dns_providers.actions.cleaned_credentials": "validates credentials; no write",
 }

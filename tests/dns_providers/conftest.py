@@ -2,6 +2,7 @@
 (`ProviderUnderTest`) so the contract test can walk the registry."""
 
 import contextlib
+import dataclasses
 import ssl
 import uuid
 from collections.abc import Callable
@@ -39,7 +40,8 @@ class ProviderUnderTest:
 
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch):
-    monkeypatch.setattr(provider_http, "RETRY_DELAYS_SECONDS", (0.0, 0.0, 0.0))
+    no_backoff = dataclasses.replace(provider_http.RETRY_POLICY, backoff_base=0.0, backoff_cap=0.0)
+    monkeypatch.setattr(provider_http, "RETRY_POLICY", no_backoff)
     monkeypatch.setattr(godaddy, "SETTLE_SECONDS", 0.0)
 
 

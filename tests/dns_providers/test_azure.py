@@ -5,6 +5,7 @@ token request, and errors that say what to fix."""
 import pytest
 
 from dns_providers.errors import DnsProviderError
+from dns_providers.providers import http as provider_http
 from dns_providers.providers.azure import AzureDnsProvider
 
 pytestmark = pytest.mark.e2e
@@ -116,8 +117,11 @@ def test_server_errors_are_retried_then_temporary(azure_under_test):
     fake.fail_next(503)
     assert "zone(s) visible" in provider.test()
 
+    fake.requests.clear()
     fake.fail_next(503, times=10)
     with pytest.raises(DnsProviderError) as failure:
         provider.test()
     assert not failure.value.permanent
+    # One retry loop (certlife.retry), none inside the Azure SDK's transport.
+    assert len(fake.requests) == provider_http.RETRY_POLICY.max_attempts
     assert failure.value.message.startswith("Azure DNS: HTTP 503: InternalServerError: try again")

@@ -7,6 +7,7 @@ import pytest
 
 from dns_providers.errors import DnsProviderError
 from dns_providers.providers import cloudns
+from dns_providers.providers import http as provider_http
 from dns_providers.providers.cloudns import ClouDnsProvider
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +77,20 @@ def test_rate_limit_answer_is_retried_then_temporary(cloudns_under_test):
         "ClouDNS: Request blocked. 127.0.0.1 is sending more than 20 requests per second. "
         "(try again later)"
     )
+
+
+def test_persistent_temporary_failures_make_at_most_the_policy_attempts(cloudns_under_test):
+    """HTTP 5xx and ClouDNS's "Request blocked" answers are retried in one loop: no
+    retry inside a retry (once 4 x 4 = 16 requests)."""
+    fake = cloudns_under_test.fake
+    fake.requests.clear()
+    for _ in range(4):
+        fake.fail_next(502, times=3)
+        fake.block_next()
+    with pytest.raises(DnsProviderError) as failure:
+        ClouDnsProvider(cloudns_under_test.credentials).call("login")
+    assert not failure.value.permanent
+    assert len(fake.requests) == provider_http.RETRY_POLICY.max_attempts == 4
 
 
 def test_server_error_is_temporary_and_bad_password_permanent(cloudns_under_test):
