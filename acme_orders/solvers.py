@@ -10,32 +10,17 @@ else the request's DNS account, else the built-in HTTP-01 responder where the re
 uses it, else manual.
 """
 
-import dns.rdatatype
 import requests
 from django.conf import settings
 from django.utils import timezone
 
 from acme_orders.choices import ChallengeType, Solver
 from certlife import outbound
-from dns_providers import propagation
+from dns_providers import propagation, resolver
 from dns_providers.delegation import find_challenge_record
-from dns_providers.errors import DnsLookupError
 
 HTTP_CHECK_TIMEOUT = 10
 PRE_FLIGHT_RETRY_SECONDS = 5
-
-
-def resolve_addresses(name: str) -> list[str]:
-    """A and AAAA addresses of `name`, CNAMEs followed, through certlife's resolver."""
-    addresses = []
-    for record_type in ("A", "AAAA"):
-        try:
-            answer = propagation.resolve(name, record_type)
-        except DnsLookupError:
-            continue
-        wanted = dns.rdatatype.from_text(record_type)
-        addresses += [r.address for rrset in answer.answer if rrset.rdtype == wanted for r in rrset]
-    return addresses
 
 
 def http01_problem(challenge) -> str | None:
@@ -43,7 +28,7 @@ def http01_problem(challenge) -> str | None:
     Only where certlife.outbound allows: a name that resolves to a private address (or
     redirects to one) is not fetched, and the answer says which name and why."""
     domain, port = challenge.domain, settings.CERTLIFE_HTTP01_PORT
-    addresses = resolve_addresses(domain)
+    addresses = resolver.addresses_of(domain)
     if not addresses:
         return f"{domain}: the name does not resolve to an address."
     for address in addresses:

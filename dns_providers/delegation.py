@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dns_providers.errors import DnsProviderError, ZoneNotFoundError
 from dns_providers.models import DnsAccount
-from dns_providers.propagation import follow_cnames
+from dns_providers.resolver import follow_cnames
 
 
 @dataclass(frozen=True)

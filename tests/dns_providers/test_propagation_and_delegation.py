@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from dns_providers.delegation import challenge_record_name, find_challenge_record
-from dns_providers.errors import DnsProviderError
+from dns_providers.errors import DnsLookupError, DnsProviderError
 from dns_providers.models import DnsAccount
 from dns_providers.propagation import (
     PropagationState,
@@ -117,3 +117,16 @@ def test_undelegated_challenge_uses_the_requests_account(dns_points_at_bind, rfc
     record = find_challenge_record("*.shop.example.net", account=account)
     assert record.record_name == "_acme-challenge.shop.example.net"
     assert (record.zone, record.account) == ("example.net", account)
+
+
+@pytest.mark.django_db
+def test_our_own_lookup_failure_is_not_a_provider_failure(settings, rfc2136_under_test):
+    settings.CERTLIFE_DNS_RESOLVER = "127.0.0.1:9"  # nothing answers DNS there
+    account = DnsAccount.objects.create(
+        provider="rfc2136", name="BIND", credentials=json.dumps(rfc2136_under_test.credentials)
+    )
+    with pytest.raises(DnsLookupError) as failure:
+        find_challenge_record("www.example.net", account=account)
+    assert not isinstance(failure.value, DnsProviderError)
+    assert not failure.value.permanent
+    assert "to 127.0.0.1:9 failed" in failure.value.message
