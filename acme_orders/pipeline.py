@@ -154,14 +154,16 @@ def _present_check_and_answer(request, client, challenges) -> float | None:
             challenge.presented = True
             challenge.save(update_fields=["presented"])
     try:
-        problems = [p for c in open_challenges if (p := solver_for(c).check(c))]
+        not_ready = [(c, p) for c in open_challenges if (p := solver_for(c).check(c))]
     except PropagationGaveUp as gave_up:
         raise RequestFailed(str(gave_up)) from None
+    problems = [problem for _, problem in not_ready]
     if problems:
         if all(solver_for(c).automated for c in open_challenges):
             request.error = "Waiting: " + " ".join(problems)
             _save(request, "error")
-            return min(solver_for(c).retry_seconds(c) for c in open_challenges)
+            # When the soonest of the not-ready checks is due again, as each computed.
+            return min(solver_for(c).retry_seconds(c) for c, _ in not_ready)
         # A person published the answers: tell them which name is not ready.
         request.verify_requested, request.deadline_at = False, None
         request.error = "Not ready yet: " + " ".join(problems)

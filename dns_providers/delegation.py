@@ -19,12 +19,6 @@ class ChallengeRecord:
     zone: str
     account: DnsAccount
 
-    def publish(self, value: str) -> None:
-        self.account.build_provider().add_txt(self.record_name, value)
-
-    def remove(self, value: str) -> None:
-        self.account.build_provider().remove_txt(self.record_name, value)
-
 
 def challenge_record_name(domain: str) -> str:
     """`_acme-challenge.example.com` for example.com and for *.example.com."""

@@ -7,6 +7,7 @@ CA will effectively see (lego and cert-manager do the same).
 """
 
 import enum
+import math
 from dataclasses import dataclass
 
 from dns_providers import resolver
@@ -69,7 +70,7 @@ def next_poll_in(waited_seconds: float, *, timeout_seconds: int, interval_second
     """Seconds until the next poll: polls fall every `interval_seconds` after the first,
     and the last one at the timeout; at least 1."""
     until_next = interval_seconds - waited_seconds % interval_seconds
-    return max(1, int(min(until_next, timeout_seconds - waited_seconds)))
+    return max(1, math.ceil(min(until_next, timeout_seconds - waited_seconds)))
 
 
 def check_txt_propagation(

@@ -3,9 +3,12 @@ CNAME delegation picking the account that can see the target's zone (spec V9, V1
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from dns_providers import dns01
 from dns_providers.delegation import challenge_record_name, find_challenge_record
 from dns_providers.errors import DnsLookupError, DnsProviderError
 from dns_providers.models import DnsAccount
@@ -93,12 +96,15 @@ def test_delegated_challenge_uses_the_account_that_sees_the_target_zone(
     record = find_challenge_record(domain, account=main_zone_account)
     assert (record.record_name, record.zone, record.account) == (target, "example.net", cloudflare)
 
-    record.publish("delegated-value")
+    published = dns01.publish(domain, "delegated-value", account=main_zone_account)
+    assert (published.record_name, published.account) == (target, cloudflare)
+    assert dns01.check(published, "delegated-value").state == PropagationState.VISIBLE
     check = check_txt_propagation(
         challenge_record_name(domain), "delegated-value", waited_seconds=0
     )
     assert check.state == PropagationState.VISIBLE
-    record.remove("delegated-value")
+    dns01.remove(published, "delegated-value")
+    dns01.remove(published, "delegated-value")  # quiet when already gone
     assert bind_dns.query(target, "TXT") == []
 
     cloudflare.enabled = False
@@ -130,3 +136,13 @@ def test_our_own_lookup_failure_is_not_a_provider_failure(settings, rfc2136_unde
     assert not isinstance(failure.value, DnsProviderError)
     assert not failure.value.permanent
     assert "to 127.0.0.1:9 failed" in failure.value.message
+
+
+@pytest.mark.parametrize(
+    ("waited", "expected"), [(0.2, 30), (13, 17), (41, 19), (1785, 15), (1795, 5)]
+)
+def test_the_next_check_is_due_on_the_providers_poll_grid(waited, expected):
+    account = DnsAccount(provider="godaddy")  # polls every 30 s, for at most 1800 s
+    published_at = timezone.now() - timedelta(seconds=waited)
+    record = dns01.PublishedRecord("_acme-challenge.example.com", account, published_at)
+    assert dns01.next_check_in(record) == expected
