@@ -55,7 +55,7 @@ def http01_problem(challenge) -> str | None:
 
 
 class ManualSolver:
-    """A person publishes the token or TXT record and clicks Verify (spec V2)."""
+    """A person publishes the token or TXT record and clicks Verify (docs/features.md V2)."""
 
     code = Solver.MANUAL
     automated = False
@@ -100,7 +100,7 @@ class AlreadyValid(ManualSolver):
 
 
 class DnsAccountSolver:
-    """Writes the TXT record with a DNS account (spec R4, D8) through the DNS-01 facade
+    """Writes the TXT record with a DNS account (docs/features.md R4, D8) through the DNS-01 facade
     (dns_providers.dns01): at the end of the `_acme-challenge` CNAME chain with the
     account that sees that zone (V10), then waits, bounded, until every authoritative
     nameserver serves it (V9)."""

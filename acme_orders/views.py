@@ -50,7 +50,7 @@ class DashboardView(TemplateView):
 
 
 class CertificateListView(PermissionRequiredMixin, FilteredListMixin, ListView):
-    """Certificates >> Certificates: the repository, filtered and searched (spec P4)."""
+    """Certificates >> Certificates: the repository, filtered and searched (docs/features.md P4)."""
 
     permission_required = "acme_orders.view_certificate"
     template_name = "acme_orders/certificate_list.html"
@@ -85,7 +85,7 @@ def acme_challenge_response(request, token: str):
 
 
 class RequestCreateView(PermissionRequiredMixin, FormView):
-    """Certificates >> ACME >> Let's Encrypt >> Request (spec R1-R7)."""
+    """Certificates >> ACME >> Let's Encrypt >> Request (docs/features.md R1-R7)."""
 
     permission_required = "acme_orders.add_certificaterequest"
     template_name = "acme_orders/request_form.html"
@@ -221,7 +221,7 @@ class RequestExportView(PermissionRequiredMixin, View):
 
 class RequestProfilesView(PermissionRequiredMixin, View):
     """htmx fragment of the Request form: the profiles the chosen account's CA offers
-    (spec R7), read from its directory. The directory is cached a few minutes and read
+    (docs/features.md R7), read from its directory. The directory is cached a few minutes and read
     with short time-outs, like the terms link on the account form. A POST with the
     CSRF token, as every request that makes certlife fetch a URL."""
 

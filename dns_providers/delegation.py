@@ -1,4 +1,4 @@
-"""Where a DNS-01 TXT record goes, and with which DNS account (spec V10).
+"""Where a DNS-01 TXT record goes, and with which DNS account (docs/features.md V10).
 
 When `_acme-challenge.<name>` is a CNAME into another zone, the record is written at
 the CNAME's target with the account that can see the target's zone, so credentials for

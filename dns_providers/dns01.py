@@ -5,8 +5,8 @@
     remove(record, value)                 quiet if already gone
 
 `publish` follows the `_acme-challenge` CNAME delegation and writes with the account
-that sees the target zone (dns_providers.delegation, spec V10); `check` asks every
-authoritative nameserver (dns_providers.propagation, spec V9) on the timing the
+that sees the target zone (dns_providers.delegation, docs/features.md V10); `check` asks every
+authoritative nameserver (dns_providers.propagation, docs/features.md V9) on the timing the
 account's provider declares. Provider failures raise DnsProviderError, our own lookup
 failures DnsLookupError.
 """

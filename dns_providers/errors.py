@@ -1,4 +1,4 @@
-"""The errors every DNS provider raises (conventions point 5).
+"""The errors every DNS provider raises (docs/conventions.md point 5).
 
 A provider maps whatever its API or library raises onto `DnsProviderError`:
 temporary ones (5xx, time-outs, rate limits) are already retried a few times inside

@@ -1,4 +1,4 @@
-"""Is a TXT record visible on every authoritative nameserver of its zone (spec V9)?
+"""Is a TXT record visible on every authoritative nameserver of its zone (docs/features.md V9)?
 
 The zone is found by asking the resolver for the name's SOA after following CNAMEs;
 its NS records name the servers, which are then asked directly, without recursion
