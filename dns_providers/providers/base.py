@@ -74,10 +74,6 @@ class DnsProvider:
         self.credentials = cleaned
 
     @classmethod
-    def field_named(cls, name: str) -> CredentialField | None:
-        return next((field for field in cls.fields if field.name == name), None)
-
-    @classmethod
     def clean_credentials(cls, submitted: Mapping) -> tuple[dict[str, str], dict[str, list[str]]]:
         """(cleaned values, errors by field name) for every declared field, by the
         field's rules (fields.clean_field), then the rules across fields. Names that
