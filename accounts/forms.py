@@ -1,7 +1,6 @@
 """Forms of Manage >> Accounts. They collect input; `accounts.actions` checks it."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from accounts.choices import AccountStatus, DirectoryChoice
 from certlife.query import FilterForm, choice_filter, text_filter
@@ -77,19 +76,6 @@ class UpdateEmailForm(forms.Form):
 
     def action_arguments(self) -> dict:
         return {"email": self.cleaned_data["email"]}
-
-
-def add_action_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show an action's `{"field": [...]}` errors on the form, on the field they name
-    when the form has it (`directory` goes to the directory select)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    renamed = {"directory": "directory_choice"}
-    for field, messages in error.message_dict.items():
-        field = renamed.get(field, field)
-        target = field if field in form.fields else NON_FIELD_ERRORS
-        form.add_error(None if target == NON_FIELD_ERRORS else target, messages)
 
 
 class AccountFilterForm(FilterForm):

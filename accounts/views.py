@@ -17,9 +17,9 @@ from accounts.forms import (
     ImportAccountForm,
     RegisterAccountForm,
     UpdateEmailForm,
-    add_action_errors,
 )
 from accounts.models import AcmeAccount
+from certlife.forms import apply_action_errors
 
 
 class AccountListView(PermissionRequiredMixin, ListView):
@@ -61,7 +61,7 @@ class AccountFormView(PermissionRequiredMixin, View):
             try:
                 message = self.run_action(form, account)
             except ValidationError as error:
-                add_action_errors(form, error)
+                apply_action_errors(form, error, renamed={"directory": "directory_choice"})
             else:
                 messages.success(request, message)
                 return redirect("account-list")

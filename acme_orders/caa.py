@@ -7,10 +7,7 @@ The closest CAA record set up the tree decides (CNAMEs followed by the resolver)
 directory (`meta.caaIdentities`); Let's Encrypt's is known.
 """
 
-import dns.rdatatype
-
-from dns_providers import propagation
-from dns_providers.errors import DnsLookupError
+from dns_providers import resolver
 
 KNOWN_IDENTITIES = {
     "https://acme-v02.api.letsencrypt.org/directory": ["letsencrypt.org"],
@@ -29,12 +26,7 @@ def closest_caa(name: str) -> tuple[str, list]:
     labels = name.split(".")
     for start in range(len(labels) - 1):
         owner = ".".join(labels[start:])
-        try:
-            answer = propagation.resolve(owner, "CAA")
-        except DnsLookupError:
-            continue
-        found = [r for rrset in answer.answer if rrset.rdtype == dns.rdatatype.CAA for r in rrset]
-        if found:
+        if found := resolver.caa_records(owner):
             return owner, found
     return "", []
 

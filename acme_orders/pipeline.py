@@ -1,4 +1,4 @@
-"""The order state machine (design "The flow of one certificate"), one step per call.
+"""The order state machine (docs/architecture.md, "The flow of one certificate"), one step per call.
 
 `advance(request, client)` runs the step for the request's status and returns how
 many seconds until the next step is due, or None when the request waits for a person
@@ -74,7 +74,7 @@ def _pending(request: CertificateRequest, client) -> float | None:
         return _move_to(request, RequestStatus.ISSUING)
     if not request.verify_requested:
         if not all(solver_for(c).automated for c in challenges):
-            return None  # waits for Verify (spec V2)
+            return None  # waits for Verify (docs/features.md V2)
         request.verify_requested = True
         request.deadline_at = timezone.now() + VALIDATION_DEADLINE
         _save(request, "verify_requested", "deadline_at")
@@ -82,7 +82,7 @@ def _pending(request: CertificateRequest, client) -> float | None:
 
 
 def _private_key_for(request: CertificateRequest) -> str:
-    """The key for a new order, following the key policy (spec R5)."""
+    """The key for a new order, following the key policy (docs/features.md R5)."""
     if request.key_policy == KeyPolicy.IMPORT:
         return request.imported_key_pem
     previous = request.certificate and request.certificate.current_version
@@ -155,14 +155,16 @@ def _present_check_and_answer(request, client, challenges) -> float | None:
             challenge.presented = True
             challenge.save(update_fields=["presented"])
     try:
-        problems = [p for c in open_challenges if (p := solver_for(c).check(c))]
+        not_ready = [(c, p) for c in open_challenges if (p := solver_for(c).check(c))]
     except PropagationGaveUp as gave_up:
         raise RequestFailed(str(gave_up)) from None
+    problems = [problem for _, problem in not_ready]
     if problems:
         if all(solver_for(c).automated for c in open_challenges):
             request.error = "Waiting: " + " ".join(problems)
             _save(request, "error")
-            return min(solver_for(c).retry_seconds(c) for c in open_challenges)
+            # When the soonest of the not-ready checks is due again, as each computed.
+            return min(solver_for(c).retry_seconds(c) for c, _ in not_ready)
         # A person published the answers: tell them which name is not ready.
         request.verify_requested, request.deadline_at = False, None
         request.error = "Not ready yet: " + " ".join(problems)
@@ -228,7 +230,7 @@ def abandon_authorizations(request: CertificateRequest, client) -> None:
 
 
 def cleanup_challenges(request: CertificateRequest) -> None:
-    """Remove what solvers published (spec D8); runs after success and failure alike.
+    """Remove what solvers published (docs/features.md D8); runs after success and failure alike.
     A cleanup that fails is left for the periodic sweep, never blocking the request."""
     for challenge in request.challenges.filter(presented=True, cleaned_up=False):
         try:

@@ -1,41 +1,24 @@
-"""Solvers publish a challenge's answer; all share one contract (design "The flow").
+"""Solvers publish a challenge's answer; all share one contract (docs/features.md V7).
 
     present(challenge)  publish what the CA will look for (may talk to the network)
     check(challenge)    our own pre-flight (V9): None when ready, else why not, in words
     retry_seconds(challenge)  how soon to check again when not ready
     cleanup(challenge)  remove what present() published; always runs, quiet if gone
 
-`solver_for(request, challenge)` picks one in the order of spec V7: an agent mapping,
-else the request's DNS account, else the built-in HTTP-01 responder where the request
-uses it, else manual.
+`choose_solver(request, challenge)` picks a solver's code when the order is placed and
+stores it on the challenge; `solver_for(challenge)` returns that solver from SOLVERS.
 """
 
-import dns.rdatatype
 import requests
 from django.conf import settings
-from django.utils import timezone
 
 from acme_orders.choices import ChallengeType, Solver
 from certlife import outbound
-from dns_providers import propagation
-from dns_providers.delegation import find_challenge_record
-from dns_providers.errors import DnsLookupError
+from dns_providers import dns01, propagation, resolver
+from dns_providers.propagation import PropagationState
 
 HTTP_CHECK_TIMEOUT = 10
 PRE_FLIGHT_RETRY_SECONDS = 5
-
-
-def resolve_addresses(name: str) -> list[str]:
-    """A and AAAA addresses of `name`, CNAMEs followed, through certlife's resolver."""
-    addresses = []
-    for record_type in ("A", "AAAA"):
-        try:
-            answer = propagation.resolve(name, record_type)
-        except DnsLookupError:
-            continue
-        wanted = dns.rdatatype.from_text(record_type)
-        addresses += [r.address for rrset in answer.answer if rrset.rdtype == wanted for r in rrset]
-    return addresses
 
 
 def http01_problem(challenge) -> str | None:
@@ -43,7 +26,7 @@ def http01_problem(challenge) -> str | None:
     Only where certlife.outbound allows: a name that resolves to a private address (or
     redirects to one) is not fetched, and the answer says which name and why."""
     domain, port = challenge.domain, settings.CERTLIFE_HTTP01_PORT
-    addresses = resolve_addresses(domain)
+    addresses = resolver.addresses_of(domain)
     if not addresses:
         return f"{domain}: the name does not resolve to an address."
     for address in addresses:
@@ -72,7 +55,7 @@ def http01_problem(challenge) -> str | None:
 
 
 class ManualSolver:
-    """A person publishes the token or TXT record and clicks Verify (spec V2)."""
+    """A person publishes the token or TXT record and clicks Verify (docs/features.md V2)."""
 
     code = Solver.MANUAL
     automated = False
@@ -86,7 +69,7 @@ class ManualSolver:
         check = propagation.check_txt_propagation(
             challenge.txt_name, challenge.txt_value, waited_seconds=0
         )
-        if check.state == propagation.PropagationState.VISIBLE:
+        if check.state == PropagationState.VISIBLE:
             return None
         return f"{challenge.domain}: {check.message}"
 
@@ -117,54 +100,62 @@ class AlreadyValid(ManualSolver):
 
 
 class DnsAccountSolver:
-    """Writes the TXT record with a DNS account (spec R4, D8), at the end of the
-    `_acme-challenge` CNAME chain with the account that sees that zone (V10), and waits,
-    bounded, until every authoritative nameserver serves it (V9)."""
+    """Writes the TXT record with a DNS account (docs/features.md R4, D8) through the DNS-01 facade
+    (dns_providers.dns01): at the end of the `_acme-challenge` CNAME chain with the
+    account that sees that zone (V10), then waits, bounded, until every authoritative
+    nameserver serves it (V9)."""
 
     code = Solver.DNS
     automated = True
 
     def present(self, challenge) -> None:
-        record = find_challenge_record(challenge.domain, account=challenge.request.dns_account)
-        challenge.published_record_name = record.record_name
-        challenge.published_with = record.account
-        challenge.presented_at = timezone.now()
-        # Stored before the write, so a crash after it still knows what to clean up.
-        challenge.save(update_fields=["published_record_name", "published_with", "presented_at"])
-        record.publish(challenge.txt_value)
+        def remember(record: dns01.PublishedRecord) -> None:
+            # Stored before the write, so a crash after it still knows what to clean up.
+            challenge.published_record_name = record.record_name
+            challenge.published_with = record.account
+            challenge.presented_at = record.published_at
+            challenge.save(
+                update_fields=["published_record_name", "published_with", "presented_at"]
+            )
+
+        dns01.publish(
+            challenge.domain,
+            challenge.txt_value,
+            account=challenge.request.dns_account,
+            before_write=remember,
+        )
 
     def check(self, challenge) -> str | None:
-        if challenge.published_with is None:
+        record = _published_record(challenge)
+        if record is None:
             raise PropagationGaveUp(
                 f"{challenge.domain}: the DNS account that wrote the TXT record was deleted; "
                 "start a New challenge."
             )
-        provider = challenge.published_with.provider_class
-        waited = (timezone.now() - challenge.presented_at).total_seconds()
-        result = propagation.check_txt_propagation(
-            challenge.published_record_name,
-            challenge.txt_value,
-            waited_seconds=waited,
-            timeout_seconds=provider.propagation_timeout_seconds
-            or settings.CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS,
-            interval_seconds=provider.propagation_poll_seconds,
-        )
-        if result.state == propagation.PropagationState.VISIBLE:
+        result = dns01.check(record, challenge.txt_value)
+        if result.state == PropagationState.VISIBLE:
             return None
-        if result.state == propagation.PropagationState.GAVE_UP:
+        if result.state == PropagationState.GAVE_UP:
             raise PropagationGaveUp(result.message)
         return f"{challenge.domain}: {result.message}"
 
     def retry_seconds(self, challenge) -> int:
-        if challenge.published_with is None:
-            return PRE_FLIGHT_RETRY_SECONDS
-        return challenge.published_with.provider_class.propagation_poll_seconds
+        """When the propagation check's next poll is due, on the provider's timing."""
+        record = _published_record(challenge)
+        return PRE_FLIGHT_RETRY_SECONDS if record is None else dns01.next_check_in(record)
 
     def cleanup(self, challenge) -> None:
-        if challenge.published_with is None:
-            return
-        provider = challenge.published_with.build_provider()
-        provider.remove_txt(challenge.published_record_name, challenge.txt_value)
+        if (record := _published_record(challenge)) is not None:
+            dns01.remove(record, challenge.txt_value)
+
+
+def _published_record(challenge) -> dns01.PublishedRecord | None:
+    """The handle of what present() wrote; None when its DNS account was deleted."""
+    if challenge.published_with is None:
+        return None
+    return dns01.PublishedRecord(
+        challenge.published_record_name, challenge.published_with, challenge.presented_at
+    )
 
 
 class PropagationGaveUp(Exception):
@@ -178,8 +169,10 @@ SOLVERS = {
 
 
 def choose_solver(request, challenge) -> str:
-    """Spec V7: the DNS account for DNS-01, the built-in responder for HTTP-01 where the
-    request uses it, else manual. (Agent mappings come first once they exist.)"""
+    """Spec V7, in this order: an agent mapping for the name, else the request's DNS
+    account for DNS-01, else the built-in responder for HTTP-01 where the request uses
+    it, else manual. An agent solver slots in as one more class with this contract,
+    registered in SOLVERS and tried first here; there are no agents yet."""
     dns_account = request.dns_account
     if challenge.type == ChallengeType.DNS_01 and dns_account is not None and dns_account.enabled:
         return Solver.DNS
@@ -189,4 +182,5 @@ def choose_solver(request, challenge) -> str:
 
 
 def solver_for(challenge):
+    """The solver chosen for `challenge` when its order was placed."""
     return SOLVERS[challenge.solver]

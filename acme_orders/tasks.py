@@ -20,7 +20,7 @@ from acme_orders.models import CertificateRequest, Challenge
 from certlife import unexpected_errors
 from certlife.audit import current_source, record_audit_event
 from certlife.choices import AuditOutcome
-from dns_providers.errors import DnsProviderError
+from dns_providers.errors import DnsLookupError, DnsProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
         next_in = pipeline.advance(request, client)
     except pipeline.RequestFailed as failure:
         fail_request(request, str(failure), client)
-    except (AcmeError, DnsProviderError) as error:
+    except (AcmeError, DnsProviderError, DnsLookupError) as error:
         if error.permanent:
             fail_request(request, str(error), client)
         else:
@@ -150,7 +150,9 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
     return None, 0
 
 
-def retry_after_temporary(request, error: AcmeError | DnsProviderError, attempt: int) -> float:
+def retry_after_temporary(
+    request, error: AcmeError | DnsProviderError | DnsLookupError, attempt: int
+) -> float:
     retry_after = getattr(error, "retry_after", None)
     next_in = retry_after or backoff_seconds(attempt)
     logger.info("Request %s: %s; trying again in %.0f s", request.pk, error, next_in)

@@ -29,6 +29,7 @@ from acme_orders.models import Certificate, CertificateRequest, Challenge
 from acme_orders.pipeline import ACTIVE_STATUSES, OPEN_CHALLENGE_STATUSES
 from acme_orders.profiles import offered_profiles
 from acme_orders.repository import certificate_counts, open_request_counts
+from certlife.forms import apply_action_errors
 from certlife.health import background_status
 from certlife.query import FilteredListMixin
 
@@ -49,7 +50,7 @@ class DashboardView(TemplateView):
 
 
 class CertificateListView(PermissionRequiredMixin, FilteredListMixin, ListView):
-    """Certificates >> Certificates: the repository, filtered and searched (spec P4)."""
+    """Certificates >> Certificates: the repository, filtered and searched (docs/features.md P4)."""
 
     permission_required = "acme_orders.view_certificate"
     template_name = "acme_orders/certificate_list.html"
@@ -83,14 +84,8 @@ def acme_challenge_response(request, token: str):
     return response
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put an action's field errors on the form; unknown fields become form errors."""
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
-
-
 class RequestCreateView(PermissionRequiredMixin, FormView):
-    """Certificates >> ACME >> Let's Encrypt >> Request (spec R1-R7)."""
+    """Certificates >> ACME >> Let's Encrypt >> Request (docs/features.md R1-R7)."""
 
     permission_required = "acme_orders.add_certificaterequest"
     template_name = "acme_orders/request_form.html"
@@ -100,7 +95,7 @@ class RequestCreateView(PermissionRequiredMixin, FormView):
         try:
             created = actions.request_certificate(actor=self.request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Request created; the order is being placed.")
         return redirect("request-detail", pk=created.pk)
@@ -226,7 +221,7 @@ class RequestExportView(PermissionRequiredMixin, View):
 
 class RequestProfilesView(PermissionRequiredMixin, View):
     """htmx fragment of the Request form: the profiles the chosen account's CA offers
-    (spec R7), read from its directory. The directory is cached a few minutes and read
+    (docs/features.md R7), read from its directory. The directory is cached a few minutes and read
     with short time-outs, like the terms link on the account form. A POST with the
     CSRF token, as every request that makes certlife fetch a URL."""
 

@@ -1,7 +1,30 @@
+from collections.abc import Mapping
+
 from django import forms
+from django.core.exceptions import ValidationError
 
 from certlife.choices import AuditOutcome
 from certlife.query import FilterForm, choice_filter, text_filter
+
+
+def apply_action_errors(
+    form: forms.Form,
+    error: ValidationError,
+    *,
+    prefix: str = "",
+    renamed: Mapping[str, str] | None = None,
+) -> None:
+    """Show an action's `{"field": [...]}` errors on the form's inputs they name, and
+    the rest (and an error without fields) above the form. `prefix` is cut from the
+    names first (`credentials.` for a DNS account's fields), then `renamed` maps an
+    action's name to the form's input (`directory` to `directory_choice`)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        name = name.removeprefix(prefix)
+        name = (renamed or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, messages)
 
 
 class AuditFilterForm(FilterForm):

@@ -1,6 +1,6 @@
 """Unexpected exceptions (a bug, a library error nobody mapped) put in plain words.
 
-A mapped error (AcmeError, DnsProviderError) has a message written for people. Any
+A mapped error (AcmeError, DnsProviderError, DnsLookupError) has a message written for people. Any
 other exception's message was written for programmers and may quote anything it was
 given, a credential included, so what is shown or logged of it passes through here:
 known secret values and PEM private keys are cut out first.

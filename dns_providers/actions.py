@@ -1,4 +1,4 @@
-"""Every write to DNS accounts (conventions point 1): atomic, audited, keyword-only
+"""Every write to DNS accounts (docs/conventions.md point 1): atomic, audited, keyword-only
 `actor`. The audit detail names fields, never credential values."""
 
 import json
@@ -40,7 +40,7 @@ def _merged_credentials(stored: dict, submitted: Mapping, secret_fields: frozens
 
 
 def cleaned_credentials(code: str, submitted, *, stored: dict | None = None) -> dict[str, str]:
-    """The provider's credentials checked by its declared fields (spec D1-D7), laid over
+    """The provider's credentials checked by its declared fields (docs/features.md D1-D7), laid over
     `stored` when an account is edited; ValidationError naming `credentials` (not an
     object, names the provider does not have) or `credentials.<field>` otherwise."""
     provider_class = provider_class_for(code)

@@ -12,7 +12,7 @@ from dns_providers.serializers import DnsAccountSerializer
 
 
 class DnsAccountViewSet(viewsets.ModelViewSet):
-    """DNS accounts (spec D1-D7). Administrators write; operators and auditors read.
+    """DNS accounts (docs/features.md D1-D7). Administrators write; operators and auditors read.
     List filters: `?status=enabled|disabled`, `?name=` (part of the name)."""
 
     queryset = DnsAccount.objects.all()

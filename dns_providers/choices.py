@@ -9,7 +9,7 @@ class ConnectionTestStatus(models.TextChoices):
 
 
 class DnsAccountState(models.TextChoices):
-    """The `?status=` filter of the DNS account list (the `enabled` flag, spec D1)."""
+    """The `?status=` filter of the DNS account list (the `enabled` flag, docs/features.md D1)."""
 
     ENABLED = "enabled", "Enabled"
     DISABLED = "disabled", "Disabled"

@@ -1,4 +1,4 @@
-"""Where a DNS-01 TXT record goes, and with which DNS account (spec V10).
+"""Where a DNS-01 TXT record goes, and with which DNS account (docs/features.md V10).
 
 When `_acme-challenge.<name>` is a CNAME into another zone, the record is written at
 the CNAME's target with the account that can see the target's zone, so credentials for
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dns_providers.errors import DnsProviderError, ZoneNotFoundError
 from dns_providers.models import DnsAccount
-from dns_providers.propagation import follow_cnames
+from dns_providers.resolver import follow_cnames
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,6 @@ class ChallengeRecord:
     record_name: str  # _acme-challenge.<domain>, or the end of its CNAME chain
     zone: str
     account: DnsAccount
-
-    def publish(self, value: str) -> None:
-        self.account.build_provider().add_txt(self.record_name, value)
-
-    def remove(self, value: str) -> None:
-        self.account.build_provider().remove_txt(self.record_name, value)
 
 
 def challenge_record_name(domain: str) -> str:

@@ -27,8 +27,14 @@ class ZoneNotFoundError(DnsProviderError):
         super().__init__(message, permanent=True)
 
 
-class DnsLookupError(DnsProviderError):
-    """A DNS query of our own (CNAME, SOA, NS, TXT) failed; usually worth a retry."""
+class DnsLookupError(Exception):
+    """A DNS query of our own (dns_providers.resolver) failed; usually worth a retry.
+    Not a DnsProviderError: no provider failed, so no DNS account is to blame."""
 
     def __init__(self, message: str, *, permanent: bool = False):
-        super().__init__(message, permanent=permanent)
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,5 +1,4 @@
 from django import forms
-from django.core.exceptions import ValidationError
 
 from certlife.query import FilterForm, choice_filter, text_filter
 from dns_providers.choices import DnsAccountState
@@ -13,9 +12,9 @@ class DnsAccountForm(forms.Form):
     """Name, enabled, and one input per credential field the provider declares.
 
     The rules are the declared fields', applied by dns_providers.actions; this form only
-    collects the input and shows the action's errors on the inputs they name
-    (`add_action_errors`). Secret inputs are never filled in, not even after an error;
-    on edit, leaving one empty keeps the stored value."""
+    collects the input, and the view shows the action's errors on the inputs they name
+    (certlife.forms.apply_action_errors). Secret inputs are never filled in, not even
+    after an error; on edit, leaving one empty keeps the stored value."""
 
     name = forms.CharField(max_length=100)
     enabled = forms.BooleanField(required=False, initial=True)
@@ -66,16 +65,6 @@ class DnsAccountForm(forms.Form):
             field.name: self.cleaned_data.get(field.name, "")
             for field in self.provider_class.fields
         }
-
-    def add_action_errors(self, error: ValidationError) -> None:
-        """Show the action's `{"credentials.<field>": [...]}` errors on that field's
-        input, `name` and `enabled` on theirs, and the rest above the form."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for key, messages in error.message_dict.items():
-            name = key.removeprefix(CREDENTIAL_ERROR_PREFIX)
-            self.add_error(name if name in self.fields else None, messages)
 
 
 class DnsAccountFilterForm(FilterForm):

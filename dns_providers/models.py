@@ -46,7 +46,7 @@ class DnsAccountQuerySet(models.QuerySet):
 
 
 class DnsAccount(models.Model):
-    """The credentials of one DNS provider (spec D1): at most one account per provider,
+    """The credentials of one DNS provider (docs/features.md D1): at most one account per provider,
     used only while enabled. `provider` is a code of the provider registry, kept as a
     plain string so a new provider needs no migration; `credentials` is the provider's
     fields as JSON, encrypted at rest. The last "Test connection" is recorded on the row

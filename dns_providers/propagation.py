@@ -1,96 +1,20 @@
-"""Is a TXT record visible on every authoritative nameserver of its zone (spec V9)?
+"""Is a TXT record visible on every authoritative nameserver of its zone (docs/features.md V9)?
 
-The zone is found by asking the resolver (CERTLIFE_DNS_RESOLVER, else the system's)
-for the name's SOA after following CNAMEs; its NS records name the servers, which are
-then asked directly, without recursion, on CERTLIFE_DNS_AUTHORITATIVE_PORT (53 unless
-a test points it at a BIND on a high port). Asking the authoritative servers, not a
-cache, is what the CA will effectively see (lego and cert-manager do the same).
+The zone is found by asking the resolver for the name's SOA after following CNAMEs;
+its NS records name the servers, which are then asked directly, without recursion
+(dns_providers.resolver). Asking the authoritative servers, not a cache, is what the
+CA will effectively see (lego and cert-manager do the same).
 """
 
 import enum
+import math
 from dataclasses import dataclass
 
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.query
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-
+from dns_providers import resolver
 from dns_providers.errors import DnsLookupError
-from dns_providers.providers.base import normalize_name
 
-QUERY_TIMEOUT_SECONDS = 5.0
-MAX_CNAME_HOPS = 8
 DEFAULT_TIMEOUT_SECONDS = 600
 DEFAULT_INTERVAL_SECONDS = 10
-
-
-def resolver_address() -> tuple[str, int]:
-    configured = settings.CERTLIFE_DNS_RESOLVER
-    if not configured:
-        return str(dns.resolver.get_default_resolver().nameservers[0]), 53
-    host, _, port = configured.rpartition(":")
-    if not host or not port.isdigit():
-        raise ImproperlyConfigured(f"CERTLIFE_DNS_RESOLVER: expected host:port, got {configured!r}")
-    return host.strip("[]"), int(port)
-
-
-def ask(name: str, rdtype: str, address: str, port: int, *, recursive: bool) -> dns.message.Message:
-    query = dns.message.make_query(name, rdtype)
-    if not recursive:
-        query.flags &= ~dns.flags.RD
-    try:
-        answer = dns.query.udp(query, address, port=port, timeout=QUERY_TIMEOUT_SECONDS)
-        if answer.flags & dns.flags.TC:
-            answer = dns.query.tcp(query, address, port=port, timeout=QUERY_TIMEOUT_SECONDS)
-    except (dns.exception.DNSException, OSError) as error:
-        raise DnsLookupError(
-            f"DNS query {rdtype} {name} to {address}:{port} failed ({type(error).__name__})"
-        ) from None
-    return answer
-
-
-def resolve(name: str, rdtype: str) -> dns.message.Message:
-    return ask(name, rdtype, *resolver_address(), recursive=True)
-
-
-def records(answer: dns.message.Message, name: str, rdtype: str) -> list:
-    wanted_name = dns.name.from_text(name)
-    wanted_type = dns.rdatatype.from_text(rdtype)
-    return [
-        rdata
-        for rrset in answer.answer
-        if rrset.name == wanted_name and rrset.rdtype == wanted_type
-        for rdata in rrset
-    ]
-
-
-def follow_cnames(name: str) -> str:
-    """The name at the end of the CNAME chain that starts at `name` (itself if none)."""
-    name = normalize_name(name)
-    for _ in range(MAX_CNAME_HOPS):
-        targets = records(resolve(name, "CNAME"), name, "CNAME")
-        if not targets:
-            return name
-        name = normalize_name(targets[0].target.to_text())
-    raise DnsLookupError(f"more than {MAX_CNAME_HOPS} CNAMEs from {name}; a loop?", permanent=True)
-
-
-def zone_of(name: str) -> str:
-    """The zone `name` is in, from the SOA the resolver returns (answer or authority)."""
-    answer = resolve(name, "SOA")
-    for rrset in (*answer.answer, *answer.authority):
-        if rrset.rdtype == dns.rdatatype.SOA:
-            return normalize_name(rrset.name.to_text())
-    raise DnsLookupError(
-        f"no SOA found for {name} (answer {dns.rcode.to_text(answer.rcode())}); is the domain "
-        "delegated?"
-    )
 
 
 @dataclass(frozen=True)
@@ -103,30 +27,17 @@ class AuthoritativeServers:
         return ", ".join(server for server, _ in self.nameservers)
 
 
-def addresses_of(server: str) -> list[str]:
-    found = []
-    for rdtype in ("A", "AAAA"):
-        found += [rdata.address for rdata in records(resolve(server, rdtype), server, rdtype)]
-    return found
-
-
 def authoritative_servers(name: str) -> AuthoritativeServers:
-    record_name = follow_cnames(name)
-    zone = zone_of(record_name)
-    servers = [
-        normalize_name(rdata.target.to_text()) for rdata in records(resolve(zone, "NS"), zone, "NS")
-    ]
+    record_name = resolver.follow_cnames(name)
+    zone = resolver.zone_of(record_name)
     nameservers = tuple(
-        (server, address) for server in sorted(servers) for address in addresses_of(server)
+        (server, address)
+        for server in sorted(resolver.nameservers_of(zone))
+        for address in resolver.addresses_of(server)
     )
     if not nameservers:
         raise DnsLookupError(f"the zone {zone} has no nameserver with an address")
     return AuthoritativeServers(record_name, zone, nameservers)
-
-
-def txt_values_on(name: str, address: str) -> set[str]:
-    answer = ask(name, "TXT", address, settings.CERTLIFE_DNS_AUTHORITATIVE_PORT, recursive=False)
-    return {b"".join(rdata.strings).decode() for rdata in records(answer, name, "TXT")}
 
 
 def servers_missing_txt(servers: AuthoritativeServers, value: str) -> list[str]:
@@ -134,7 +45,7 @@ def servers_missing_txt(servers: AuthoritativeServers, value: str) -> list[str]:
     missing = []
     for server, address in servers.nameservers:
         try:
-            seen = txt_values_on(servers.record_name, address)
+            seen = resolver.txt_values_on(servers.record_name, address)
         except DnsLookupError:
             seen = set()
         if value not in seen:
@@ -149,10 +60,17 @@ class PropagationState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class PropagationCheck:
+class PropagationResult:
     state: PropagationState
     message: str
-    retry_in_seconds: int = 0
+    retry_in_seconds: int = 0  # on WAITING: when the next poll is due
+
+
+def next_poll_in(waited_seconds: float, *, timeout_seconds: int, interval_seconds: int) -> int:
+    """Seconds until the next poll: polls fall every `interval_seconds` after the first,
+    and the last one at the timeout; at least 1."""
+    until_next = interval_seconds - waited_seconds % interval_seconds
+    return max(1, math.ceil(min(until_next, timeout_seconds - waited_seconds)))
 
 
 def check_txt_propagation(
@@ -162,7 +80,7 @@ def check_txt_propagation(
     waited_seconds: float,
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
     interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
-) -> PropagationCheck:
+) -> PropagationResult:
     """One poll of the bounded wait for TXT `value` at `name` (after CNAMEs).
 
     The caller (a Celery task) keeps `waited_seconds` since its first poll, and on
@@ -176,14 +94,16 @@ def check_txt_propagation(
     except DnsLookupError as error:
         missing, where, reason = ["?"], "its nameservers", f" ({error.message})"
     if not missing:
-        return PropagationCheck(PropagationState.VISIBLE, f"TXT for {name} visible on {where}")
+        return PropagationResult(PropagationState.VISIBLE, f"TXT for {name} visible on {where}")
     if waited_seconds >= timeout_seconds:
-        return PropagationCheck(
+        return PropagationResult(
             PropagationState.GAVE_UP,
             f"TXT for {name} not visible on {where} after {int(waited_seconds)} s{reason}",
         )
-    retry_in = max(1, min(interval_seconds, int(timeout_seconds - waited_seconds)))
-    return PropagationCheck(
+    retry_in = next_poll_in(
+        waited_seconds, timeout_seconds=timeout_seconds, interval_seconds=interval_seconds
+    )
+    return PropagationResult(
         PropagationState.WAITING,
         f"TXT for {name} not yet visible on {', '.join(missing)}{reason}; retry in {retry_in} s",
         retry_in,

@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from certlife.forms import apply_action_errors
 from dns_providers import actions
-from dns_providers.forms import DnsAccountForm
+from dns_providers.forms import CREDENTIAL_ERROR_PREFIX, DnsAccountForm
 from dns_providers.models import DnsAccount
 from dns_providers.providers import PROVIDERS
 
@@ -63,7 +64,7 @@ class DnsAccountFormView(PermissionRequiredMixin, View):
             try:
                 self._save(form)
             except ValidationError as error:
-                form.add_action_errors(error)
+                apply_action_errors(form, error, prefix=CREDENTIAL_ERROR_PREFIX)
             else:
                 messages.success(request, f"DNS account {form.cleaned_data['name']} saved.")
                 return redirect("dns-account-list")

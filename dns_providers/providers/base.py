@@ -1,4 +1,4 @@
-"""The contract every DNS provider implements (conventions point 4).
+"""The contract every DNS provider implements (docs/conventions.md point 4).
 
 A provider class declares `code`, `label` and its credential `fields` once (see
 fields.py); the form, the API validation and the masking of secrets are all driven by
@@ -73,12 +73,6 @@ class DnsProvider:
             )
         self.credentials = cleaned
 
-    # -- credentials -------------------------------------------------------------
-
-    @classmethod
-    def field_named(cls, name: str) -> CredentialField | None:
-        return next((field for field in cls.fields if field.name == name), None)
-
     @classmethod
     def clean_credentials(cls, submitted: Mapping) -> tuple[dict[str, str], dict[str, list[str]]]:
         """(cleaned values, errors by field name) for every declared field, by the
@@ -111,8 +105,6 @@ class DnsProvider:
             for field in cls.fields
         }
 
-    # -- the contract --------------------------------------------------------------
-
     def find_zone(self, fqdn: str) -> str:
         """The longest zone the credentials can see that contains `fqdn`; raises
         ZoneNotFoundError when there is none."""
@@ -144,8 +136,6 @@ class DnsProvider:
         """Prove the credentials without changing any record: a short success message,
         or DnsProviderError saying plainly what is wrong."""
         raise NotImplementedError
-
-    # -- helpers for implementations ------------------------------------------------
 
     def error(self, message: str, *, permanent: bool) -> DnsProviderError:
         return DnsProviderError(f"{self.label}: {message}", permanent=permanent)

@@ -1,4 +1,5 @@
-"""Cloudflare, API v4 (spec D3): a scoped API token, or account email + global API key."""
+"""Cloudflare, API v4 (docs/features.md D3): a scoped API token, or account email and
+global API key."""
 
 import requests
 

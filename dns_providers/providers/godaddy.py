@@ -1,4 +1,4 @@
-"""GoDaddy Domains API v1 (spec D6): API key + secret, `Authorization: sso-key K:S`.
+"""GoDaddy Domains API v1 (docs/features.md D6): API key + secret, `Authorization: sso-key K:S`.
 
 GoDaddy sets all TXT values of a name at once (PUT replaces the list), so adding and
 removing read the list first and write it back with only our value changed.

@@ -1,4 +1,4 @@
-"""RFC 2136 dynamic updates signed with TSIG (BIND, PowerDNS, Knot...), spec D5.
+"""RFC 2136 dynamic updates signed with TSIG (BIND, PowerDNS, Knot...), docs/features.md D5.
 
 Global configuration: one key serves every zone, and the zone of a name is found by
 asking the server for the name's SOA, unless a zone is given.
@@ -91,8 +91,6 @@ class Rfc2136Provider(DnsProvider):
         ),
     )
 
-    # -- talking to the server --------------------------------------------------------
-
     @property
     def server_address(self) -> str:
         host = self.credentials["server"]
@@ -159,8 +157,6 @@ class Rfc2136Provider(DnsProvider):
             "the key may update TXT records in that zone",
             permanent=rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH, dns.rcode.NOTZONE),
         )
-
-    # -- the contract ------------------------------------------------------------------
 
     def find_zone(self, fqdn: str) -> str:
         name = normalize_name(fqdn)

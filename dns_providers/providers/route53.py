@@ -1,4 +1,4 @@
-"""Amazon Route 53 through boto3 (spec D4).
+"""Amazon Route 53 through boto3 (docs/features.md D4).
 
 Route 53 keeps all TXT values of a name in one record set, written whole. Adding or
 removing one value reads the set, then sends one change batch that DELETEs the set

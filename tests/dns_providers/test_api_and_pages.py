@@ -90,6 +90,13 @@ def test_one_account_per_provider(api_as, administrator):
     assert second.json() == {"provider": ["A DNS account for Cloudflare already exists."]}
 
 
+def test_an_unknown_provider_is_refused_by_the_action(api_as, administrator):
+    answer = create_cloudflare(api_as(administrator), provider="nosuch")
+    assert answer.status_code == 400
+    assert answer.json()["provider"][0].startswith("Unknown provider 'nosuch'; one of: ")
+    assert not DnsAccount.objects.exists()
+
+
 def test_provider_cannot_change(api_as, administrator):
     client = api_as(administrator)
     account_id = create_cloudflare(client).json()["id"]

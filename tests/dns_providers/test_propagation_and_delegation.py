@@ -3,11 +3,14 @@ CNAME delegation picking the account that can see the target's zone (spec V9, V1
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from dns_providers import dns01
 from dns_providers.delegation import challenge_record_name, find_challenge_record
-from dns_providers.errors import DnsProviderError
+from dns_providers.errors import DnsLookupError, DnsProviderError
 from dns_providers.models import DnsAccount
 from dns_providers.propagation import (
     PropagationState,
@@ -93,12 +96,15 @@ def test_delegated_challenge_uses_the_account_that_sees_the_target_zone(
     record = find_challenge_record(domain, account=main_zone_account)
     assert (record.record_name, record.zone, record.account) == (target, "example.net", cloudflare)
 
-    record.publish("delegated-value")
+    published = dns01.publish(domain, "delegated-value", account=main_zone_account)
+    assert (published.record_name, published.account) == (target, cloudflare)
+    assert dns01.check(published, "delegated-value").state == PropagationState.VISIBLE
     check = check_txt_propagation(
         challenge_record_name(domain), "delegated-value", waited_seconds=0
     )
     assert check.state == PropagationState.VISIBLE
-    record.remove("delegated-value")
+    dns01.remove(published, "delegated-value")
+    dns01.remove(published, "delegated-value")  # quiet when already gone
     assert bind_dns.query(target, "TXT") == []
 
     cloudflare.enabled = False
@@ -117,3 +123,26 @@ def test_undelegated_challenge_uses_the_requests_account(dns_points_at_bind, rfc
     record = find_challenge_record("*.shop.example.net", account=account)
     assert record.record_name == "_acme-challenge.shop.example.net"
     assert (record.zone, record.account) == ("example.net", account)
+
+
+@pytest.mark.django_db
+def test_our_own_lookup_failure_is_not_a_provider_failure(settings, rfc2136_under_test):
+    settings.CERTLIFE_DNS_RESOLVER = "127.0.0.1:9"  # nothing answers DNS there
+    account = DnsAccount.objects.create(
+        provider="rfc2136", name="BIND", credentials=json.dumps(rfc2136_under_test.credentials)
+    )
+    with pytest.raises(DnsLookupError) as failure:
+        find_challenge_record("www.example.net", account=account)
+    assert not isinstance(failure.value, DnsProviderError)
+    assert not failure.value.permanent
+    assert "to 127.0.0.1:9 failed" in failure.value.message
+
+
+@pytest.mark.parametrize(
+    ("waited", "expected"), [(0.2, 30), (13, 17), (41, 19), (1785, 15), (1795, 5)]
+)
+def test_the_next_check_is_due_on_the_providers_poll_grid(waited, expected):
+    account = DnsAccount(provider="godaddy")  # polls every 30 s, for at most 1800 s
+    published_at = timezone.now() - timedelta(seconds=waited)
+    record = dns01.PublishedRecord("_acme-challenge.example.com", account, published_at)
+    assert dns01.next_check_in(record) == expected
