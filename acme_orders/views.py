@@ -98,7 +98,9 @@ class RequestCreateView(PermissionRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            created = actions.request_certificate(actor=self.request.user, **form.cleaned_data)
+            created = actions.request_certificate(
+                actor=self.request.user, settings=form.request_settings()
+            )
         except ValidationError as error:
             _apply_errors(form, error)
             return self.form_invalid(form)
