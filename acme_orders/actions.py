@@ -1,4 +1,4 @@
-"""Every write on requests and certificates (conventions point 1): validate, save,
+"""Every write on requests and certificates (docs/conventions.md): validate, save,
 audit, and enqueue network work on commit. Views, the API and commands call these."""
 
 from django.core.exceptions import ValidationError
@@ -24,104 +24,103 @@ from acme_orders.names import InvalidDomainNames, normalize_domains
 from acme_orders.pipeline import VALIDATION_DEADLINE
 from acme_orders.profiles import account_profile_problem, name_limit
 from acme_orders.repository import certificate_keystore_password
+from acme_orders.request_settings import RequestSettings
 from acme_orders.solvers import choose_solver
 from acme_orders.tasks import advance_certificate_request, send_certificate_email
 from certlife.audit import record_audit_event
+
+KEYSTORES_WITH_PASSWORD = (KeystoreType.PKCS12, KeystoreType.JKS)
 
 
 def _enqueue_advance(request: CertificateRequest) -> None:
     transaction.on_commit(lambda: advance_certificate_request.delay(request.pk))
 
 
-def _check_request_input(
-    *, account, domains, challenge_type, key_algorithm, key_size, signature_algorithm,
-    keystore_type, keystore_password, key_policy, imported_key_pem, dns_account, profile,
-    use_builtin_http_responder,
-) -> list[str]:  # fmt: skip
-    """The normalized names, or ValidationError naming every bad field."""
+def _check_request_input(settings: RequestSettings) -> RequestSettings:
+    """The settings with their names normalized, or ValidationError naming every bad
+    field."""
     errors: dict[str, list[str]] = {}
+    account = settings.account
     if account.status != AccountStatus.VALID:
         errors["account"] = [f"The ACME account {account} is deactivated; use another."]
     try:
-        limit = name_limit(profile)
-        names = normalize_domains(domains, challenge_type=challenge_type, max_names=limit)
+        names = normalize_domains(
+            list(settings.domains),
+            challenge_type=settings.challenge_type,
+            max_names=name_limit(settings.profile),
+        )
     except InvalidDomainNames as error:
         errors["domains"], names = error.messages, []
+    errors.update(_key_errors(settings))
+    errors.update(_challenge_errors(settings))
+    if errors:
+        raise ValidationError(errors)
+    # Last, and only for otherwise good input: it may read the CA's directory.
+    if problem := account_profile_problem(account, settings.profile):
+        raise ValidationError({"profile": [problem]})
+    return settings.with_domains(names)
+
+
+def _key_errors(settings: RequestSettings) -> dict[str, list[str]]:
+    """The key menu (acme_orders.choices), the keystore password, the imported key."""
+    errors: dict[str, list[str]] = {}
+    algorithm, size = settings.key_algorithm, settings.key_size
     try:
-        keys.check_key_choice(key_algorithm, key_size, signature_algorithm)
+        keys.check_key_choice(algorithm, size, settings.signature_algorithm)
     except keys.KeyProblem as error:
         errors["key_size"] = [str(error)]
-    if keystore_type in (KeystoreType.PKCS12, KeystoreType.JKS) and not keystore_password:
+    if settings.keystore_type in KEYSTORES_WITH_PASSWORD and not settings.keystore_password:
         errors["keystore_password"] = ["A keystore password is required for PKCS#12 and JKS."]
-    if key_policy == KeyPolicy.IMPORT:
-        if not imported_key_pem:
-            errors["imported_key_pem"] = ["Paste the private key to import (PEM)."]
-        else:
-            try:
-                forbidden = [keys.public_key_der(account.key_pem)]
-                keys.load_imported_key(
-                    imported_key_pem,
-                    algorithm=key_algorithm,
-                    size=key_size,
-                    forbidden_public_keys=forbidden,
-                )
-            except keys.KeyProblem as error:
-                errors["imported_key_pem"] = [str(error)]
-    elif imported_key_pem:
-        errors["imported_key_pem"] = ["A key is imported only with the key policy 'import'."]
+    imported_key_pem = settings.imported_key_pem
+    if settings.key_policy != KeyPolicy.IMPORT:
+        if imported_key_pem:
+            errors["imported_key_pem"] = ["A key is imported only with the key policy 'import'."]
+    elif not imported_key_pem:
+        errors["imported_key_pem"] = ["Paste the private key to import (PEM)."]
+    else:
+        try:
+            forbidden = [keys.public_key_der(settings.account.key_pem)]
+            keys.load_imported_key(
+                imported_key_pem, algorithm=algorithm, size=size, forbidden_public_keys=forbidden
+            )
+        except keys.KeyProblem as error:
+            errors["imported_key_pem"] = [str(error)]
+    return errors
+
+
+def _challenge_errors(settings: RequestSettings) -> dict[str, list[str]]:
+    """The DNS account and the built-in responder each go with one challenge type."""
+    errors: dict[str, list[str]] = {}
+    dns_account, challenge_type = settings.dns_account, settings.challenge_type
     if dns_account is not None:
         if challenge_type != ChallengeType.DNS_01:
             errors["dns_account"] = ["A DNS account is used with the DNS-01 challenge only."]
         elif not dns_account.enabled:
             errors["dns_account"] = [f"The DNS account {dns_account} is disabled."]
-    if use_builtin_http_responder and challenge_type != ChallengeType.HTTP_01:
+    if settings.use_builtin_http_responder and challenge_type != ChallengeType.HTTP_01:
         errors["use_builtin_http_responder"] = ["The built-in responder answers HTTP-01 only."]
-    if errors:
-        raise ValidationError(errors)
-    # Last, and only for otherwise good input: it may read the CA's directory.
-    if problem := account_profile_problem(account, profile):
-        raise ValidationError({"profile": [problem]})
-    return names
+    return errors
 
 
 @transaction.atomic
 def request_certificate(
-    *, actor, account, domains: list[str], challenge_type: str, key_algorithm: str,
-    key_size: int, signature_algorithm: str, keystore_type: str, keystore_password: str = "",
-    key_policy: str = KeyPolicy.NEW, imported_key_pem: str = "", dns_account=None,
-    profile: str = "", use_builtin_http_responder: bool = False, certificate=None,
-) -> CertificateRequest:  # fmt: skip
-    """Create a request (spec R6: it appears in Pending requests) and start its order."""
-    names = _check_request_input(
-        account=account, domains=domains, challenge_type=challenge_type,
-        key_algorithm=key_algorithm, key_size=key_size,
-        signature_algorithm=signature_algorithm, keystore_type=keystore_type,
-        keystore_password=keystore_password, key_policy=key_policy,
-        imported_key_pem=imported_key_pem, dns_account=dns_account, profile=profile,
-        use_builtin_http_responder=use_builtin_http_responder,
-    )  # fmt: skip
+    *, actor, settings: RequestSettings, certificate: Certificate | None = None
+) -> CertificateRequest:
+    """Create a request (docs/features.md R6: it appears in Pending requests) and start
+    its order; `certificate` is the repository entry a renewal saves into."""
+    settings = _check_request_input(settings)
     request = CertificateRequest.objects.create(
-        account=account,
-        domains=names,
-        challenge_type=challenge_type,
-        key_algorithm=key_algorithm,
-        key_size=key_size,
-        signature_algorithm=signature_algorithm,
-        keystore_type=keystore_type,
-        keystore_password=keystore_password,
-        key_policy=key_policy,
-        imported_key_pem=imported_key_pem,
-        dns_account=dns_account,
-        profile=profile,
-        use_builtin_http_responder=use_builtin_http_responder,
-        certificate=certificate,
-        created_by=actor,
+        **settings.model_fields(), certificate=certificate, created_by=actor
     )
     record_audit_event(
         "request.create",
         actor=actor,
         target=request,
-        detail={"domains": names, "challenge_type": challenge_type, "key_policy": key_policy},
+        detail={
+            "domains": request.domains,
+            "challenge_type": settings.challenge_type,
+            "key_policy": settings.key_policy,
+        },
     )
     _enqueue_advance(request)
     return request
@@ -209,23 +208,8 @@ def renew_certificate(certificate: Certificate, *, actor) -> CertificateRequest:
         raise ValidationError(
             {"certificate": ["certlife did not issue this certificate; request a new one."]}
         )
-    return request_certificate(
-        actor=actor,
-        account=previous.account,
-        domains=certificate.domains,
-        challenge_type=previous.challenge_type,
-        key_algorithm=previous.key_algorithm,
-        key_size=previous.key_size,
-        signature_algorithm=previous.signature_algorithm,
-        keystore_type=previous.keystore_type,
-        keystore_password=previous.keystore_password,
-        key_policy=previous.key_policy,
-        imported_key_pem=previous.imported_key_pem,
-        dns_account=previous.dns_account,
-        profile=previous.profile,
-        use_builtin_http_responder=previous.use_builtin_http_responder,
-        certificate=certificate,
-    )
+    settings = RequestSettings.from_request(previous).with_domains(certificate.domains)
+    return request_certificate(actor=actor, settings=settings, certificate=certificate)
 
 
 @transaction.atomic

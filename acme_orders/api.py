@@ -65,8 +65,9 @@ class CertificateRequestViewSet(
 
     @extend_schema(request=NewRequestSerializer, responses=CertificateRequestSerializer)
     def create(self, request):
-        data = _parsed(NewRequestSerializer, request.data)
-        created = actions.request_certificate(actor=request.user, **data)
+        body = NewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        created = actions.request_certificate(actor=request.user, settings=body.request_settings())
         return Response(self.get_serializer(created).data, status=201)
 
     @extend_schema(request=None, responses=CertificateRequestSerializer)

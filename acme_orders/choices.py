@@ -1,5 +1,7 @@
 from django.db import models
 
+from certlife.private_keys import OFFERED_KEY_SHAPES, KeyShape
+
 
 class CertificateStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -44,6 +46,39 @@ class SignatureAlgorithm(models.TextChoices):
     SHA512_RSA = "SHA512withRSA", "SHA-512 with RSA"
     SHA256_ECDSA = "SHA256withECDSA", "ECDSA with SHA-256"
     SHA384_ECDSA = "SHA384withECDSA", "ECDSA with SHA-384"
+
+
+# The key and signature menu: the form, the API, the command line and
+# acme_orders.keys.check_key_choice all offer and accept exactly these. The key shapes
+# come from certlife.private_keys.OFFERED_KEY_SHAPES; the first signature of an
+# algorithm is its default.
+SIGNATURES_FOR_KEY: dict[str, tuple[str, ...]] = {
+    KeyAlgorithm.RSA: (
+        SignatureAlgorithm.SHA256_RSA,
+        SignatureAlgorithm.SHA384_RSA,
+        SignatureAlgorithm.SHA512_RSA,
+    ),
+    KeyAlgorithm.EC: (SignatureAlgorithm.SHA256_ECDSA, SignatureAlgorithm.SHA384_ECDSA),
+}
+KEY_SIZES_FOR_KEY: dict[str, tuple[int, ...]] = {
+    algorithm: tuple(shape.size for shape in OFFERED_KEY_SHAPES if shape.algorithm == algorithm)
+    for algorithm in KeyAlgorithm.values
+}
+# The command line's names for the key shapes: "RSA-2048", "EC-256", ...
+KEY_SHAPES_BY_NAME: dict[str, KeyShape] = {
+    f"{shape.algorithm}-{shape.size}": shape for shape in OFFERED_KEY_SHAPES
+}
+
+
+# Which key algorithm each size and signature goes with (sizes differ between algorithms).
+KEY_ALGORITHM_OF_SIZE: dict[int, str] = {
+    size: algorithm for algorithm, sizes in KEY_SIZES_FOR_KEY.items() for size in sizes
+}
+KEY_ALGORITHM_OF_SIGNATURE: dict[str, str] = {
+    signature: algorithm
+    for algorithm, signatures in SIGNATURES_FOR_KEY.items()
+    for signature in signatures
+}
 
 
 class KeystoreType(models.TextChoices):

@@ -4,6 +4,8 @@ from django.urls import reverse_lazy
 from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
 from acme_orders.choices import (
+    KEY_ALGORITHM_OF_SIGNATURE,
+    KEY_ALGORITHM_OF_SIZE,
     CertificateStatus,
     ChallengeType,
     ExpiryBand,
@@ -16,9 +18,10 @@ from acme_orders.choices import (
 )
 from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
 from acme_orders.repository import search_certificates
+from acme_orders.request_settings import RequestSettings
 from certlife.private_keys import OFFERED_KEY_SHAPES
 from certlife.query import FilterForm, choice_filter, text_filter
-from certlife.widgets import SecretTextarea
+from certlife.widgets import SecretTextarea, TaggedSelect
 from dns_providers.models import DnsAccount
 
 KEY_SIZES = [(shape.size, shape.label) for shape in OFFERED_KEY_SHAPES]
@@ -52,9 +55,17 @@ class CertificateRequestForm(forms.Form):
         choices=ChallengeType.choices, widget=forms.RadioSelect, initial=ChallengeType.HTTP_01
     )
     key_algorithm = forms.ChoiceField(choices=KeyAlgorithm.choices, initial=KeyAlgorithm.EC)
-    key_size = forms.TypedChoiceField(choices=KEY_SIZES, coerce=int, initial=256)
+    # certlife.js offers only the sizes and signatures tagged with the chosen algorithm.
+    key_size = forms.TypedChoiceField(
+        choices=KEY_SIZES,
+        coerce=int,
+        initial=256,
+        widget=TaggedSelect(tag="algorithm", tags=KEY_ALGORITHM_OF_SIZE),
+    )
     signature_algorithm = forms.ChoiceField(
-        choices=SignatureAlgorithm.choices, initial=SignatureAlgorithm.SHA256_ECDSA
+        choices=SignatureAlgorithm.choices,
+        initial=SignatureAlgorithm.SHA256_ECDSA,
+        widget=TaggedSelect(tag="algorithm", tags=KEY_ALGORITHM_OF_SIGNATURE),
     )
     keystore_type = forms.ChoiceField(choices=KeystoreType.choices)
     keystore_password = forms.CharField(
@@ -83,6 +94,9 @@ class CertificateRequestForm(forms.Form):
 
     def clean_domains(self):
         return [line.strip() for line in self.cleaned_data["domains"].splitlines() if line.strip()]
+
+    def request_settings(self) -> RequestSettings:
+        return RequestSettings(**self.cleaned_data)
 
 
 class ProfileFieldQuery(forms.Form):

@@ -8,11 +8,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from acme_orders.choices import KeyAlgorithm, SignatureAlgorithm
+from acme_orders.choices import (
+    KEY_SIZES_FOR_KEY,
+    SIGNATURES_FOR_KEY,
+    KeyAlgorithm,
+    SignatureAlgorithm,
+)
 from certlife.private_keys import (
     EC_CURVES,
     OFFERED_KEY_SHAPES,
-    OFFERED_RSA_SIZES,
     KeyShape,
     PrivateKeyProblem,
     key_shape,
@@ -27,14 +31,6 @@ SIGNATURE_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]]
     SignatureAlgorithm.SHA256_ECDSA: hashes.SHA256,
     SignatureAlgorithm.SHA384_ECDSA: hashes.SHA384,
 }
-SIGNATURES_FOR: dict[str, set[str]] = {
-    KeyAlgorithm.RSA: {
-        SignatureAlgorithm.SHA256_RSA,
-        SignatureAlgorithm.SHA384_RSA,
-        SignatureAlgorithm.SHA512_RSA,
-    },
-    KeyAlgorithm.EC: {SignatureAlgorithm.SHA256_ECDSA, SignatureAlgorithm.SHA384_ECDSA},
-}
 # Certificates carry the first name as CN only when it fits the 64-character CN limit.
 MAX_COMMON_NAME_LENGTH = 64
 
@@ -44,13 +40,17 @@ class KeyProblem(ValueError):
 
 
 def check_key_choice(algorithm: str, size: int, signature_algorithm: str) -> None:
-    if algorithm == KeyAlgorithm.RSA and KeyShape(algorithm, size) not in OFFERED_KEY_SHAPES:
-        raise KeyProblem(f"RSA keys are {one_of(OFFERED_RSA_SIZES)} bits, not {size}.")
-    if algorithm == KeyAlgorithm.EC and KeyShape(algorithm, size) not in OFFERED_KEY_SHAPES:
-        curves = one_of(f"P-{bits}" for bits in EC_CURVES)
-        raise KeyProblem(f"EC keys use {curves} (key size {one_of(EC_CURVES)}), not {size}.")
-    if signature_algorithm not in SIGNATURES_FOR.get(algorithm, set()):
-        allowed = ", ".join(sorted(SIGNATURES_FOR.get(algorithm, set())))
+    """KeyProblem unless the key size and signature are on the menu of `algorithm`
+    (acme_orders.choices)."""
+    sizes = KEY_SIZES_FOR_KEY.get(algorithm, ())
+    if algorithm == KeyAlgorithm.RSA and size not in sizes:
+        raise KeyProblem(f"RSA keys are {one_of(sizes)} bits, not {size}.")
+    if algorithm == KeyAlgorithm.EC and size not in sizes:
+        curves = one_of(f"P-{bits}" for bits in sizes)
+        raise KeyProblem(f"EC keys use {curves} (key size {one_of(sizes)}), not {size}.")
+    signatures = SIGNATURES_FOR_KEY.get(algorithm, ())
+    if signature_algorithm not in signatures:
+        allowed = ", ".join(sorted(signatures))
         raise KeyProblem(f"{signature_algorithm} does not go with {algorithm} keys; use {allowed}.")
 
 

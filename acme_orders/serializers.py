@@ -11,6 +11,7 @@ from acme_orders.choices import (
 )
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
 from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
+from acme_orders.request_settings import RequestSettings
 from certlife.api import MAX_KEY_PEM_LENGTH, MAX_PASSWORD_LENGTH, CountedListField
 from dns_providers.models import DnsAccount
 
@@ -71,6 +72,9 @@ class NewRequestSerializer(serializers.Serializer):
     )
     profile = serializers.CharField(required=False, allow_blank=True, max_length=50)
     use_builtin_http_responder = serializers.BooleanField(default=False)
+
+    def request_settings(self) -> RequestSettings:
+        return RequestSettings(**self.validated_data)
 
 
 class AssignDnsSerializer(serializers.Serializer):

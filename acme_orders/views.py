@@ -93,7 +93,9 @@ class RequestCreateView(PermissionRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            created = actions.request_certificate(actor=self.request.user, **form.cleaned_data)
+            created = actions.request_certificate(
+                actor=self.request.user, settings=form.request_settings()
+            )
         except ValidationError as error:
             apply_action_errors(form, error)
             return self.form_invalid(form)

@@ -36,6 +36,15 @@ def write_private_file(path: str, content: bytes) -> None:
         raise CommandError(f"Cannot write {target}: {error.strerror}") from None
 
 
+def one_by_name_or_id(queryset, name_or_id: str, what: str):
+    """The one object of `queryset` numbered or named `name_or_id`, else CommandError."""
+    found = queryset.filter(pk=int(name_or_id)) if name_or_id.isdigit() else queryset.none()
+    found = found or queryset.filter(name=name_or_id)
+    if len(found) != 1:
+        raise CommandError(f"No single {what} named or numbered {name_or_id!r}.")
+    return found[0]
+
+
 def describe_refusal(error: ValidationError) -> str:
     if not hasattr(error, "error_dict"):
         return " ".join(error.messages)

@@ -10,8 +10,9 @@ document.addEventListener("click", function (event) {
   });
 });
 
-// Request form: offer only the key sizes and signature algorithms of the chosen key
-// algorithm (the server checks the pair either way).
+// Request form: offer only the key sizes and signature algorithms tagged with the chosen
+// key algorithm (data-algorithm, from the menu in acme_orders/choices.py; the server
+// checks the pair either way).
 function syncKeyChoices() {
   const algorithm = document.getElementById("id_key_algorithm");
   if (!algorithm) return;
@@ -20,7 +21,7 @@ function syncKeyChoices() {
     if (!select) continue;
     let firstFitting = null;
     for (const option of select.options) {
-      const fits = option.text.includes(algorithm.value);
+      const fits = option.dataset.algorithm === algorithm.value;
       option.hidden = !fits;
       option.disabled = !fits;
       if (fits && firstFitting === null) firstFitting = option;

@@ -7,6 +7,7 @@ from cryptography import x509
 from acme_orders import tasks
 from acme_orders.actions import request_certificate
 from acme_orders.models import CertificateRequest
+from acme_orders.request_settings import RequestSettings
 from certlife.celery import app
 
 FINISHED = {"available", "failed", "saved"}
@@ -27,8 +28,8 @@ def request_body(account, domains, **overrides) -> dict:
 
 def new_request(account, actor, names, **overrides):
     """The same request made through the action, for tests that play the worker."""
-    fields = {**REQUEST_DEFAULTS, **overrides}
-    return request_certificate(actor=actor, account=account, domains=names, **fields)
+    settings = RequestSettings(account=account, domains=names, **{**REQUEST_DEFAULTS, **overrides})
+    return request_certificate(actor=actor, settings=settings)
 
 
 # How long a test waits for work done elsewhere (a worker, the CA) before it fails:

@@ -13,6 +13,7 @@ from accounts.choices import AccountStatus
 from accounts.models import AcmeAccount
 from acme_orders.actions import request_certificate
 from acme_orders.models import CertificateRequest
+from acme_orders.request_settings import RequestSettings
 from tests.factories import make_key_pem
 from tests.key_samples import (
     NOT_ONE_KEY,
@@ -114,7 +115,7 @@ def test_the_action_refuses_them_too(operator, account, case):
         key_pem = pem_of(case) if case in REFUSED_SHAPES else not_one_key(case)
     arguments = {**body(account), "account": account, "imported_key_pem": key_pem}
     with pytest.raises(ValidationError) as refused:
-        request_certificate(actor=operator, **arguments)
+        request_certificate(actor=operator, settings=RequestSettings(**arguments))
     assert set(refused.value.message_dict) == {"imported_key_pem"}
     assert not CertificateRequest.objects.exists()
 

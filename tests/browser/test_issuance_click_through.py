@@ -24,6 +24,8 @@ def test_request_verify_save_and_export_pkcs12(
     page.get_by_label("Key algorithm").select_option("RSA")
     expect(page.get_by_label("Key size")).to_have_value("2048")
     expect(page.get_by_label("Signature algorithm")).to_have_value("SHA256withRSA")
+    expect(page.locator("#id_key_size option[value='256']")).to_be_disabled()
+    expect(page.locator("#id_signature_algorithm option[value=SHA256withECDSA]")).to_be_disabled()
     page.get_by_label("Key algorithm").select_option("EC")
     expect(page.get_by_label("Key size")).to_have_value("256")
 

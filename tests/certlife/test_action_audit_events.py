@@ -24,6 +24,7 @@ from accounts import actions as account_actions
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest
+from acme_orders.request_settings import RequestSettings
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -284,8 +285,7 @@ def deactivate_twice(world):
 
 @row(request_actions.request_certificate, "request.create", actor="operator")
 def request_a_certificate(world):
-    request = request_actions.request_certificate(
-        actor=world.user("operator"),
+    settings = RequestSettings(
         account=world.local_account(),
         domains=["new.example.com"],
         challenge_type="http-01",
@@ -294,6 +294,7 @@ def request_a_certificate(world):
         signature_algorithm="SHA256withECDSA",
         keystore_type="PEM",
     )
+    request = request_actions.request_certificate(actor=world.user("operator"), settings=settings)
     return target_of(request)
 
 

@@ -5,16 +5,16 @@ from django.core.management.base import CommandError
 
 from accounts import actions
 from accounts.models import AcmeAccount
-from certlife.management.action_command import ActionCommand, read_text_file, write_private_file
+from certlife.management.action_command import (
+    ActionCommand,
+    one_by_name_or_id,
+    read_text_file,
+    write_private_file,
+)
 
 
 def _account(name_or_id: str) -> AcmeAccount:
-    accounts = AcmeAccount.objects.all()
-    found = accounts.filter(pk=int(name_or_id)) if name_or_id.isdigit() else accounts.none()
-    found = found or accounts.filter(name=name_or_id)
-    if len(found) != 1:
-        raise CommandError(f"No single account named or numbered {name_or_id!r}.")
-    return found[0]
+    return one_by_name_or_id(AcmeAccount.objects.all(), name_or_id, "account")
 
 
 def _read_key(path: str) -> str:

@@ -4,8 +4,11 @@ email|export|renew|delete>`: certificate requests and the repository from the co
 
 from django.core.management.base import CommandError
 
+from accounts.models import AcmeAccount
 from acme_orders import actions
 from acme_orders.choices import (
+    KEY_SHAPES_BY_NAME,
+    SIGNATURES_FOR_KEY,
     ChallengeType,
     ExportFormat,
     KeyPolicy,
@@ -13,12 +16,14 @@ from acme_orders.choices import (
     SignatureAlgorithm,
 )
 from acme_orders.models import Certificate, CertificateRequest
-from certlife.management.action_command import ActionCommand, read_text_file, write_private_file
+from acme_orders.request_settings import RequestSettings
+from certlife.management.action_command import (
+    ActionCommand,
+    one_by_name_or_id,
+    read_text_file,
+    write_private_file,
+)
 from dns_providers.models import DnsAccount
-
-KEY_CHOICES = {"RSA-2048": ("RSA", 2048), "RSA-3072": ("RSA", 3072), "RSA-4096": ("RSA", 4096),
-               "EC-256": ("EC", 256), "EC-384": ("EC", 384)}  # fmt: skip
-DEFAULT_SIGNATURES = {"RSA": SignatureAlgorithm.SHA256_RSA, "EC": SignatureAlgorithm.SHA256_ECDSA}
 
 
 def _get(model, pk: str, what: str):
@@ -28,15 +33,28 @@ def _get(model, pk: str, what: str):
     return found
 
 
-def _account(name_or_id: str):
-    from accounts.models import AcmeAccount
-
-    accounts = AcmeAccount.objects.all()
-    found = accounts.filter(pk=int(name_or_id)) if name_or_id.isdigit() else accounts.none()
-    found = found or accounts.filter(name=name_or_id)
-    if len(found) != 1:
-        raise CommandError(f"No single ACME account named or numbered {name_or_id!r}.")
-    return found[0]
+def _request_settings(options) -> RequestSettings:
+    """The settings of `certificates request`; a signature left out is the key's default."""
+    shape = KEY_SHAPES_BY_NAME[options["key"]]
+    password_file, key_file = options["keystore_password_file"], options["imported_key_file"]
+    dns_account = options["dns_account"]
+    return RequestSettings(
+        account=one_by_name_or_id(AcmeAccount.objects.all(), options["account"], "ACME account"),
+        domains=options["domain"],
+        challenge_type=options["challenge"],
+        key_algorithm=shape.algorithm,
+        key_size=shape.size,
+        signature_algorithm=options["signature"] or SIGNATURES_FOR_KEY[shape.algorithm][0],
+        keystore_type=options["keystore"],
+        keystore_password=read_text_file(password_file, "password").strip()
+        if password_file
+        else "",
+        key_policy=options["key_policy"],
+        imported_key_pem=read_text_file(key_file, "key") if key_file else "",
+        dns_account=_dns_account(dns_account) if dns_account else None,
+        profile=options["profile"],
+        use_builtin_http_responder=options["builtin_http"],
+    )
 
 
 def _dns_account(name_or_provider: str) -> DnsAccount:
@@ -58,7 +76,7 @@ class Command(ActionCommand):
         new.add_argument("--account", required=True, help="ACME account name or id.")
         new.add_argument("--domain", action="append", required=True, help="Repeat per name.")
         new.add_argument("--challenge", choices=ChallengeType.values, default="http-01")
-        new.add_argument("--key", choices=KEY_CHOICES, default="EC-256")
+        new.add_argument("--key", choices=KEY_SHAPES_BY_NAME, default="EC-256")
         new.add_argument("--signature", choices=SignatureAlgorithm.values)
         new.add_argument("--keystore", choices=KeystoreType.values, default="PEM")
         new.add_argument("--keystore-password-file", help="File holding it (- for stdin).")
@@ -110,26 +128,7 @@ class Command(ActionCommand):
             )
 
     def do_request(self, actor, **options):
-        algorithm, size = KEY_CHOICES[options["key"]]
-        password_file, key_file = options["keystore_password_file"], options["imported_key_file"]
-        created = actions.request_certificate(
-            actor=actor,
-            account=_account(options["account"]),
-            domains=options["domain"],
-            challenge_type=options["challenge"],
-            key_algorithm=algorithm,
-            key_size=size,
-            signature_algorithm=options["signature"] or DEFAULT_SIGNATURES[algorithm],
-            keystore_type=options["keystore"],
-            keystore_password=read_text_file(password_file, "password").strip()
-            if password_file
-            else "",
-            key_policy=options["key_policy"],
-            imported_key_pem=read_text_file(key_file, "key") if key_file else "",
-            dns_account=_dns_account(options["dns_account"]) if options["dns_account"] else None,
-            profile=options["profile"],
-            use_builtin_http_responder=options["builtin_http"],
-        )
+        created = actions.request_certificate(actor=actor, settings=_request_settings(options))
         self.stdout.write(f"{created.pk}")
 
     def do_show(self, actor, *, request, **options):
