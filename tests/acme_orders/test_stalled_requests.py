@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AcmeAccount
+from acme_orders import actions as request_actions
 from acme_orders import tasks
 from acme_orders.models import CertificateRequest
 from acme_orders.tasks import stalled_requests
@@ -66,6 +67,9 @@ def test_only_requests_nobody_will_pick_up_are_stalled(make_request):
 def test_the_sweep_stops_restarting_a_request_whose_worker_keeps_dying(make_request, monkeypatch):
     scheduled = ScheduledSteps()
     monkeypatch.setattr(tasks, "advance_certificate_request", scheduled)
+    # Actions send by the name they imported: catch those too, or a session worker
+    # started by an earlier test would run the step beside this test.
+    monkeypatch.setattr(request_actions, "advance_certificate_request", scheduled)
     request = make_request("dies.example.com")
     for restart in range(1, tasks.MAX_STEP_ATTEMPTS + 1):
         scheduled.sent.clear()

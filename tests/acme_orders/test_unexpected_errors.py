@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from accounts.models import AcmeAccount
+from acme_orders import actions as request_actions
 from acme_orders import pipeline, tasks
 from acme_orders.models import CertificateRequest, Challenge
 from certlife.models import AuditEvent
@@ -166,6 +167,9 @@ def test_a_temporary_error_is_shown_while_it_is_retried(
     """Not only unexpected errors: a CA out of reach is retried, and the request says so."""
     scheduled = ScheduledSteps()
     monkeypatch.setattr(tasks, "advance_certificate_request", scheduled)
+    # Actions send by the name they imported: catch those too, or a session worker
+    # started by an earlier test would run the step beside this test.
+    monkeypatch.setattr(request_actions, "advance_certificate_request", scheduled)
     account.directory_url = f"https://127.0.0.1:{closed_port}/directory"  # nobody listens
     account.save(update_fields=["directory_url"])
     request = make_request(account, "unreachable.example.com", status="pending", order_url="")
