@@ -1,4 +1,4 @@
-"""Celery tasks of the order pipeline (conventions point 3: load, claim, one step,
+"""Celery tasks of the order pipeline (docs/conventions.md point 3: load, claim, one step,
 record the outcome)."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Writes of the platform itself, each audited (conventions point 1)."""
+"""Writes of the platform itself, each audited (docs/conventions.md point 1)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group

@@ -1,4 +1,4 @@
-"""Boulder's name rules (acme-notes.md), refused before any order exists."""
+"""Boulder's name rules (docs/acme-notes.md), refused before any order exists."""
 
 import pytest
 
