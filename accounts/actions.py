@@ -110,13 +110,12 @@ def register_account(
             ),
             default_field="eab_hmac_key" if eab_kid else "non_field_errors",
         )
-        account = AcmeAccount(
-            name=name.strip(),
-            email=email,
-            directory_url=directory_url,
-            key_pem=key_pem,
-            account_url=answer.url,
-            status=AccountStatus.VALID,
+        account = _valid_account(
+            name,
+            email,
+            directory_url,
+            key_pem,
+            answer.url,
             tos_agreed_at=timezone.now(),
             eab_kid=eab_kid,
         )
@@ -136,16 +135,24 @@ def import_account(*, actor, name: str, email: str, directory: str, key_pem: str
             lambda: ca_operations.find_existing_account(directory_url, key_pem),
             default_field="key_pem",
         )
-        account = AcmeAccount(
-            name=name.strip(),
-            email=email,
-            directory_url=directory_url,
-            key_pem=key_pem,
-            account_url=answer.url,
-            status=AccountStatus.VALID,
-        )
+        account = _valid_account(name, email, directory_url, key_pem, answer.url)
         _save_new(account, "account.import", actor=actor, detail=detail)
     return account
+
+
+def _valid_account(
+    name: str, email: str, directory_url: str, key_pem: str, account_url: str, **more
+) -> AcmeAccount:
+    """An unsaved account the CA has just answered for."""
+    return AcmeAccount(
+        name=name.strip(),
+        email=email,
+        directory_url=directory_url,
+        key_pem=key_pem,
+        account_url=account_url,
+        status=AccountStatus.VALID,
+        **more,
+    )
 
 
 def _save_new(account: AcmeAccount, action: str, *, actor, detail: dict) -> None:

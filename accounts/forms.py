@@ -24,10 +24,24 @@ class DirectoryFormMixin(forms.Form):
         return self.cleaned_data["directory_choice"]
 
 
-class RegisterAccountForm(DirectoryFormMixin):
+class NewAccountForm(DirectoryFormMixin):
+    """Name, email and directory: what registering and importing an account share."""
+
     name = forms.CharField(max_length=100)
     email = forms.CharField(widget=forms.EmailInput)
     field_order = ["name", "email", "directory_choice", "custom_directory_url"]
+
+    def action_arguments(self) -> dict:
+        data = self.cleaned_data
+        common = {"name": data["name"], "email": data["email"], "directory": self.directory()}
+        return {**common, **self.more_action_arguments()}
+
+    def more_action_arguments(self) -> dict:
+        """The arguments of the subclass's own fields."""
+        return {}
+
+
+class RegisterAccountForm(NewAccountForm):
     eab_kid = forms.CharField(label="EAB key ID", required=False)
     eab_hmac_key = forms.CharField(
         label="EAB HMAC key", required=False, widget=forms.PasswordInput(render_value=False)
@@ -39,36 +53,24 @@ class RegisterAccountForm(DirectoryFormMixin):
         widget=forms.CheckboxInput(attrs={"required": True}),
     )
 
-    def action_arguments(self) -> dict:
+    def more_action_arguments(self) -> dict:
         data = self.cleaned_data
         return {
-            "name": data["name"],
-            "email": data["email"],
-            "directory": self.directory(),
             "agree_tos": data["agree_tos"],
             "eab_kid": data["eab_kid"],
             "eab_hmac_key": data["eab_hmac_key"],
         }
 
 
-class ImportAccountForm(DirectoryFormMixin):
-    name = forms.CharField(max_length=100)
-    email = forms.CharField(widget=forms.EmailInput)
-    field_order = ["name", "email", "directory_choice", "custom_directory_url"]
+class ImportAccountForm(NewAccountForm):
     key_pem = forms.CharField(
         label="Account key (PEM)",
         strip=False,
         widget=SecretTextarea(attrs={"rows": 8, "cols": 66, "class": "mono"}),
     )
 
-    def action_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "email": data["email"],
-            "directory": self.directory(),
-            "key_pem": data["key_pem"],
-        }
+    def more_action_arguments(self) -> dict:
+        return {"key_pem": self.cleaned_data["key_pem"]}
 
 
 class UpdateEmailForm(forms.Form):

@@ -1,5 +1,7 @@
 """Manage >> Accounts. Views declare a form and a template and call one action."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -68,28 +70,34 @@ class AccountFormView(PermissionRequiredMixin, View):
         return self.render_form(request, form, account)
 
 
-class RegisterAccountView(AccountFormView):
+class AddAccountView(AccountFormView):
+    """Register or import: `add_account` is the action, `added_message` names the result."""
+
     permission_required = "accounts.add_acmeaccount"
+    added_message = ""
+    add_account: Callable[..., AcmeAccount]
+
+    def run_action(self, form, account):
+        added = self.add_account(actor=self.request.user, **form.action_arguments())
+        return self.added_message.format(name=added.name)
+
+
+class RegisterAccountView(AddAccountView):
     form_class = RegisterAccountForm
     template_name = "accounts/register_form.html"
     title = "Register an ACME account"
     submit_label = "Register"
-
-    def run_action(self, form, account):
-        created = actions.register_account(actor=self.request.user, **form.action_arguments())
-        return f"Account {created.name!r} registered at the CA."
+    added_message = "Account {name!r} registered at the CA."
+    add_account = staticmethod(actions.register_account)
 
 
-class ImportAccountView(AccountFormView):
-    permission_required = "accounts.add_acmeaccount"
+class ImportAccountView(AddAccountView):
     form_class = ImportAccountForm
     template_name = "accounts/import_form.html"
     title = "Add an existing ACME account"
     submit_label = "Add account"
-
-    def run_action(self, form, account):
-        added = actions.import_account(actor=self.request.user, **form.action_arguments())
-        return f"Account {added.name!r} added: the CA knows its key."
+    added_message = "Account {name!r} added: the CA knows its key."
+    add_account = staticmethod(actions.import_account)
 
 
 class UpdateEmailView(AccountFormView):
@@ -156,6 +164,10 @@ class AccountConfirmView(PermissionRequiredMixin, View):
     def account(self):
         return get_object_or_404(AcmeAccount, pk=self.kwargs["pk"])
 
+    def back_to_list(self, done_message: str):
+        messages.success(self.request, done_message)
+        return redirect("account-list")
+
     def get(self, request, pk):
         context = {
             "account": self.account(),
@@ -188,8 +200,7 @@ class DeleteAccountView(AccountConfirmView):
     def run_action(self, account):
         name = account.name
         actions.delete_account(account, actor=self.request.user)
-        messages.success(self.request, f"Account {name!r} deleted from certlife.")
-        return redirect("account-list")
+        return self.back_to_list(f"Account {name!r} deleted from certlife.")
 
 
 class DeactivateAccountView(AccountConfirmView):
@@ -203,8 +214,7 @@ class DeactivateAccountView(AccountConfirmView):
 
     def run_action(self, account):
         actions.deactivate_account(account, actor=self.request.user)
-        messages.success(self.request, f"Account {account.name!r} is deactivated at the CA.")
-        return redirect("account-list")
+        return self.back_to_list(f"Account {account.name!r} is deactivated at the CA.")
 
 
 class ExportKeyView(AccountConfirmView):
