@@ -3,7 +3,7 @@
 from django import forms
 
 from accounts.choices import AccountStatus, DirectoryChoice
-from certlife.query import FilterForm, choice_filter, text_filter
+from certlife.query import NameAndStatusFilterForm, choice_filter, text_filter
 from certlife.widgets import SecretTextarea
 
 
@@ -80,13 +80,6 @@ class UpdateEmailForm(forms.Form):
         return {"email": self.cleaned_data["email"]}
 
 
-class AccountFilterForm(FilterForm):
+class AccountFilterForm(NameAndStatusFilterForm):
     name = text_filter(help_text="Part of the account's name.")
     status = choice_filter(AccountStatus.choices)
-
-    def narrow(self, queryset, values):
-        if "status" in values:
-            queryset = queryset.filter(status=values["status"])
-        if "name" in values:
-            queryset = queryset.filter(name__icontains=values["name"])
-        return queryset

@@ -20,7 +20,7 @@ from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
 from acme_orders.repository import search_certificates
 from acme_orders.request_settings import RequestSettings
 from certlife.private_keys import OFFERED_KEY_SHAPES
-from certlife.query import FilterForm, choice_filter, text_filter
+from certlife.query import FilterForm, NameAndStatusFilterForm, choice_filter, text_filter
 from certlife.widgets import SecretTextarea, TaggedSelect
 from dns_providers.models import DnsAccount
 
@@ -151,16 +151,10 @@ class CertificateFilterForm(FilterForm):
         )
 
 
-class RequestFilterForm(FilterForm):
+class RequestFilterForm(NameAndStatusFilterForm):
     name = text_filter(help_text="Part of a requested name.")
     status = choice_filter(RequestStatus.choices)
-
-    def narrow(self, queryset, values):
-        if "status" in values:
-            queryset = queryset.filter(status=values["status"])
-        if "name" in values:
-            queryset = queryset.filter(domains__icontains=values["name"])
-        return queryset
+    name_lookup = "domains__icontains"
 
 
 class PendingRequestFilterForm(RequestFilterForm):

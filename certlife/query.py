@@ -72,6 +72,20 @@ class FilterForm(forms.Form):
         ]
 
 
+class NameAndStatusFilterForm(FilterForm):
+    """A list narrowed by its exact `status` and by part of a name, looked up with
+    `name_lookup` (a queryset filter keyword). Subclasses declare the two fields."""
+
+    name_lookup = "name__icontains"
+
+    def narrow(self, queryset, values):
+        if "status" in values:
+            queryset = queryset.filter(status=values["status"])
+        if "name" in values:
+            queryset = queryset.filter(**{self.name_lookup: values["name"]})
+        return queryset
+
+
 def _openapi_schema(field: forms.Field) -> dict:
     if isinstance(field, forms.ChoiceField):
         choices = cast(list[tuple[str, str]], field.choices)  # a list once the field exists
