@@ -56,7 +56,8 @@ class SecretsHiddenAdmin(AuditedAdmin):
 
 
 class ReadOnlyAdmin(AuditedAdmin):
-    """For rows written only by actions: admin shows them for troubleshooting."""
+    """For rows written only by actions (or, for tokens, on the profile page): admin
+    shows them for troubleshooting and never adds, changes or deletes one."""
 
     def has_add_permission(self, request):
         return False
@@ -86,7 +87,7 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class HiddenTokenAdmin(AuditedAdmin, TokenAdmin):
+class HiddenTokenAdmin(ReadOnlyAdmin, TokenAdmin):
     """Who holds an API token, and since when. No page per token: DRF names a token by
     its key, which every such page (change, history, delete) would show in its title.
     Users create and revoke their own token on their profile page."""
@@ -95,15 +96,6 @@ class HiddenTokenAdmin(AuditedAdmin, TokenAdmin):
     list_display_links = None
     actions = None
     search_fields = ["user__username"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [url for url in super().get_urls() if (url.name or "").endswith("_changelist")]

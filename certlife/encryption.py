@@ -4,6 +4,7 @@ Keys come from CERTLIFE_SECRET_KEYS: the first encrypts, every key decrypts, so 
 key is added in front and `manage.py rotate_secret_keys` re-encrypts everything.
 """
 
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,23 +37,31 @@ def encrypt_text(plain: str) -> str:
 
 
 def decrypt_text(token: str) -> str:
-    try:
-        return current_fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise SecretDecryptionError(
-            "A stored secret cannot be decrypted: the key that encrypted it is not in "
-            "CERTLIFE_SECRET_KEYS."
-        ) from None
+    return _with_current_keys(
+        MultiFernet.decrypt,
+        token,
+        "A stored secret cannot be decrypted: the key that encrypted it is not in "
+        "CERTLIFE_SECRET_KEYS.",
+    )
 
 
 def reencrypt_text(token: str) -> str:
     """The same secret, encrypted with the first (newest) key."""
+    return _with_current_keys(
+        MultiFernet.rotate,
+        token,
+        "A stored secret cannot be re-encrypted: its key is not in CERTLIFE_SECRET_KEYS.",
+    )
+
+
+def _with_current_keys(
+    operation: Callable[[MultiFernet, bytes], bytes], token: str, failure: str
+) -> str:
+    """`operation` on `token` with the configured keys; `failure` if none of them fits."""
     try:
-        return current_fernet().rotate(token.encode()).decode()
+        return operation(current_fernet(), token.encode()).decode()
     except InvalidToken:
-        raise SecretDecryptionError(
-            "A stored secret cannot be re-encrypted: its key is not in CERTLIFE_SECRET_KEYS."
-        ) from None
+        raise SecretDecryptionError(failure) from None
 
 
 class EncryptedTextField(models.TextField):
