@@ -1,6 +1,9 @@
 """Every write on requests and certificates (docs/conventions.md): validate, save,
 audit, and enqueue network work on commit. Views, the API and commands call these."""
 
+from collections.abc import Callable
+from typing import Any, NotRequired, TypedDict, Unpack
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -297,57 +300,58 @@ def _downloader(actor) -> str:
     return actor.get_username() if actor is not None else "command line"
 
 
+class ExportChoices(TypedDict):
+    """What the person exporting chose (spec P2). An empty `password` means the
+    keystore password given with the request; `recipient` defaults to the downloader."""
+
+    actor: Any
+    export_format: str
+    include_key: bool
+    password: str
+    recipient: NotRequired[str]
+
+
 def request_export_file(
-    request: CertificateRequest,
-    *,
-    actor,
-    export_format: str,
-    include_key: bool,
-    password: str,
-    recipient: str = "",
+    request: CertificateRequest, **choices: Unpack[ExportChoices]
 ) -> ExportFile:
     """Export from Available (spec P2), before or after saving."""
     if request.status not in (RequestStatus.AVAILABLE, RequestStatus.SAVED):
         raise ValidationError({"status": ["Only an issued certificate can be exported."]})
-    return export_certificate_files(
-        actor=actor,
-        name=request.common_name,
-        certificate_pem=request.certificate_pem,
-        chain_pem=request.chain_pem,
-        private_key_pem=request.private_key_pem,
-        export_format=export_format,
-        include_key=include_key,
-        password=password or request.keystore_password,
-        target=request,
-        recipient=recipient,
-    )
+    return _export_issued_files(request, request, lambda: request.keystore_password, choices)
 
 
 def certificate_export_file(
-    certificate: Certificate,
-    *,
-    actor,
-    export_format: str,
-    include_key: bool,
-    password: str,
-    recipient: str = "",
+    certificate: Certificate, **choices: Unpack[ExportChoices]
 ) -> ExportFile:
     """Export a repository certificate's current version (spec P2); a keystore uses
     `password`, else the keystore password of the request that saved it."""
     version = certificate.current_version
     if version is None:
         raise ValidationError({"certificate": ["This certificate has no issued version yet."]})
+    return _export_issued_files(
+        certificate, version, lambda: certificate_keystore_password(certificate), choices
+    )
+
+
+def _export_issued_files(
+    target: CertificateRequest | Certificate,
+    issued: CertificateRequest | CertificateVersion,
+    saved_password: Callable[[], str],
+    choices: ExportChoices,
+) -> ExportFile:
+    """Export the issued files `issued` holds (a request, or a certificate's version)
+    under `target`'s name; a keystore without a chosen password gets `saved_password()`."""
     return export_certificate_files(
-        actor=actor,
-        name=certificate.common_name,
-        certificate_pem=version.certificate_pem,
-        chain_pem=version.chain_pem,
-        private_key_pem=version.private_key_pem,
-        export_format=export_format,
-        include_key=include_key,
-        password=password or certificate_keystore_password(certificate),
-        target=certificate,
-        recipient=recipient,
+        actor=choices["actor"],
+        name=target.common_name,
+        certificate_pem=issued.certificate_pem,
+        chain_pem=issued.chain_pem,
+        private_key_pem=issued.private_key_pem,
+        export_format=choices["export_format"],
+        include_key=choices["include_key"],
+        password=choices["password"] or saved_password(),
+        target=target,
+        recipient=choices.get("recipient", ""),
     )
 
 

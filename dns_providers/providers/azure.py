@@ -30,10 +30,11 @@ from dns_providers.providers.base import (
     CHALLENGE_TTL_SECONDS,
     CredentialField,
     DnsProvider,
+    RewritesTxtSet,
     normalize_name,
     relative_name,
 )
-from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token, pattern_format, uuid_text
+from dns_providers.providers.fields import pattern_format, secret_api_token, uuid_text
 from dns_providers.providers.http import TIMEOUT_SECONDS, endpoint, outbound_proxies
 
 AUTHORITY_URL = "https://login.microsoftonline.com"
@@ -53,20 +54,14 @@ RESOURCE_GROUP_NAME = pattern_format(
 AAD_MESSAGE = re.compile(r"AADSTS\d+: [^\r\n]*?(?:\.|$)", re.MULTILINE)
 
 
-class AzureDnsProvider(DnsProvider):
+class AzureDnsProvider(RewritesTxtSet, DnsProvider):
     code = "azure"
     label = "Azure DNS"
     fields = (
         CredentialField("subscription_id", "Subscription ID", max_length=36, format=uuid_text),
         CredentialField("tenant_id", "Directory (tenant) ID", max_length=36, format=uuid_text),
         CredentialField("client_id", "Application (client) ID", max_length=36, format=uuid_text),
-        CredentialField(
-            "client_secret",
-            "Application key (client secret)",
-            max_length=SECRET_MAX_LENGTH,
-            format=api_token,
-            secret=True,
-        ),
+        secret_api_token("client_secret", "Application key (client secret)"),
         CredentialField(
             "resource_group",
             "Resource group",
@@ -134,11 +129,7 @@ class AzureDnsProvider(DnsProvider):
                 permanent=True,
             )
         if isinstance(error, ServiceRequestError | ServiceResponseError):
-            return self.error(
-                f"no answer from Azure ({type(error).__name__}); check the network or the "
-                "HTTPS proxy",
-                permanent=False,
-            )
+            return self.no_answer("Azure", error, "check the network or the HTTPS proxy")
         status = getattr(error, "status_code", None) or 0
         detail = _arm_message(error) or type(error).__name__
         if status == 403:
@@ -216,17 +207,6 @@ class AzureDnsProvider(DnsProvider):
             record_sets.delete(
                 self.resource_group, zone, relative, RECORD_TYPE, if_match=current.etag
             )
-
-    def add_txt(self, fqdn: str, value: str) -> None:
-        self._rewrite(fqdn, lambda values: None if value in values else [*values, value])
-
-    def remove_txt(self, fqdn: str, value: str) -> None:
-        self._rewrite(
-            fqdn,
-            lambda values: (
-                [other for other in values if other != value] if value in values else None
-            ),
-        )
 
     def test(self) -> str:
         count = len(self.list_zones())

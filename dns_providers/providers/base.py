@@ -7,7 +7,7 @@ against the same rules, and offers `add_txt`, `remove_txt`, `find_zone` and `tes
 each raising only `DnsProviderError`.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 import dns.name
@@ -139,3 +139,33 @@ class DnsProvider:
 
     def error(self, message: str, *, permanent: bool) -> DnsProviderError:
         return DnsProviderError(f"{self.label}: {message}", permanent=permanent)
+
+    def no_answer(self, where: str, error: Exception, hint: str) -> DnsProviderError:
+        """A temporary error: `where` did not answer (time-out, refused connection...)."""
+        return self.error(
+            f"no answer from {where} ({type(error).__name__}); {hint}", permanent=False
+        )
+
+
+TxtChange = Callable[[list[str]], list[str] | None]
+
+
+class RewritesTxtSet:
+    """For providers that write a name's TXT values as one set: `add_txt` and
+    `remove_txt` are one read-modify-write, `_rewrite(fqdn, change)`, where `change`
+    takes the values read and returns the values to write, or None for "nothing to do".
+    Listed before DnsProvider among the bases."""
+
+    def _rewrite(self, fqdn: str, change: TxtChange) -> None:
+        raise NotImplementedError
+
+    def add_txt(self, fqdn: str, value: str) -> None:
+        self._rewrite(fqdn, lambda values: None if value in values else [*values, value])
+
+    def remove_txt(self, fqdn: str, value: str) -> None:
+        self._rewrite(
+            fqdn,
+            lambda values: (
+                [other for other in values if other != value] if value in values else None
+            ),
+        )

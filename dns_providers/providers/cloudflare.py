@@ -6,9 +6,8 @@ import requests
 from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name
 from dns_providers.providers.fields import (
     EMAIL_MAX_LENGTH,
-    SECRET_MAX_LENGTH,
-    api_token,
     email_address,
+    secret_api_token,
 )
 from dns_providers.providers.http import JsonApiClient, endpoint
 
@@ -31,13 +30,10 @@ class CloudflareProvider(DnsProvider):
     label = "Cloudflare"
     propagation_poll_seconds = 5
     fields = (
-        CredentialField(
+        secret_api_token(
             "api_token",
             "API token",
-            max_length=SECRET_MAX_LENGTH,
-            format=api_token,
             required=False,
-            secret=True,
             help="A scoped token with Zone:Read and DNS:Edit. Or leave blank and give the "
             "email and global API key.",
         ),
@@ -48,14 +44,7 @@ class CloudflareProvider(DnsProvider):
             format=email_address,
             required=False,
         ),
-        CredentialField(
-            "api_key",
-            "Global API key",
-            max_length=SECRET_MAX_LENGTH,
-            format=api_token,
-            required=False,
-            secret=True,
-        ),
+        secret_api_token("api_key", "Global API key", required=False),
     )
 
     @classmethod

@@ -140,6 +140,15 @@ def email_address(value: str) -> str | None:
 
 
 api_token = pattern_format(r"[!-~]+", "Printable ASCII without spaces, as the provider issued it.")
+
+
+def secret_api_token(name: str, label: str, **options) -> CredentialField:
+    """A secret field holding a token, key or password a provider's API issued."""
+    return CredentialField(
+        name, label, max_length=SECRET_MAX_LENGTH, format=api_token, secret=True, **options
+    )
+
+
 ascii_digits = pattern_format(r"[0-9]{1,20}", "Digits 0-9 only (at most 20).")
 uuid_text = pattern_format(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",

@@ -19,8 +19,14 @@ import time
 import requests
 
 from dns_providers.errors import DnsProviderError
-from dns_providers.providers.base import CredentialField, DnsProvider, normalize_name, relative_name
-from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token
+from dns_providers.providers.base import (
+    CredentialField,
+    DnsProvider,
+    RewritesTxtSet,
+    normalize_name,
+    relative_name,
+)
+from dns_providers.providers.fields import api_token, secret_api_token
 from dns_providers.providers.http import JsonApiClient, endpoint
 
 API_URL = "https://api.godaddy.com"
@@ -45,7 +51,7 @@ def describe_error(response: requests.Response) -> str:
     return text
 
 
-class GoDaddyProvider(DnsProvider):
+class GoDaddyProvider(RewritesTxtSet, DnsProvider):
     code = "godaddy"
     label = "GoDaddy"
     # GoDaddy's nameservers are known to take many minutes to serve a new record.
@@ -53,13 +59,7 @@ class GoDaddyProvider(DnsProvider):
     propagation_timeout_seconds = 1800
     fields = (
         CredentialField("api_key", "API key", max_length=255, format=api_token),
-        CredentialField(
-            "api_secret",
-            "API secret",
-            max_length=SECRET_MAX_LENGTH,
-            format=api_token,
-            secret=True,
-        ),
+        secret_api_token("api_secret", "API secret"),
     )
 
     def __init__(self, credentials):
@@ -121,17 +121,6 @@ class GoDaddyProvider(DnsProvider):
                 "wrote them; try again",
                 permanent=False,
             )
-
-    def add_txt(self, fqdn: str, value: str) -> None:
-        self._rewrite(fqdn, lambda values: None if value in values else [*values, value])
-
-    def remove_txt(self, fqdn: str, value: str) -> None:
-        self._rewrite(
-            fqdn,
-            lambda values: (
-                [other for other in values if other != value] if value in values else None
-            ),
-        )
 
     def test(self) -> str:
         domains = self.api.request("GET", "/v1/domains", params={"limit": 1}).json()

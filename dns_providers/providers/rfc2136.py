@@ -129,10 +129,7 @@ class Rfc2136Provider(DnsProvider):
                 permanent=True,
             ) from None
         except (dns.exception.Timeout, OSError) as error:
-            raise self.error(
-                f"no answer from {where} ({type(error).__name__}); check server and port",
-                permanent=False,
-            ) from None
+            raise self.no_answer(where, error, "check server and port") from None
         except dns.exception.DNSException as error:
             raise self.error(f"bad answer from {where}: {error}", permanent=False) from None
 

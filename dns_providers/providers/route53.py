@@ -19,7 +19,7 @@ from dns_providers.providers.base import (
     DnsProvider,
     normalize_name,
 )
-from dns_providers.providers.fields import SECRET_MAX_LENGTH, api_token, pattern_format
+from dns_providers.providers.fields import pattern_format, secret_api_token
 from dns_providers.providers.http import TIMEOUT_SECONDS, endpoint, outbound_proxies
 
 CREDENTIAL_ERRORS = {
@@ -62,13 +62,7 @@ class Route53Provider(DnsProvider):
                 r"\w{16,128}", "16 to 128 letters, digits or underscores, like AKIA..."
             ),
         ),
-        CredentialField(
-            "secret_access_key",
-            "Secret access key",
-            max_length=SECRET_MAX_LENGTH,
-            format=api_token,
-            secret=True,
-        ),
+        secret_api_token("secret_access_key", "Secret access key"),
     )
 
     def __init__(self, credentials):
@@ -97,10 +91,8 @@ class Route53Provider(DnsProvider):
         except botocore.exceptions.ClientError as error:
             raise self._mapped(error) from None
         except botocore.exceptions.BotoCoreError as error:
-            raise self.error(
-                f"no answer from the Route 53 API ({type(error).__name__}); check the "
-                "network or the HTTPS proxy",
-                permanent=False,
+            raise self.no_answer(
+                "the Route 53 API", error, "check the network or the HTTPS proxy"
             ) from None
 
     def _mapped(self, error: botocore.exceptions.ClientError) -> DnsProviderError:
