@@ -14,24 +14,18 @@ from accounts.serializers import (
     RegisterAccountSerializer,
     UpdateEmailSerializer,
 )
-from certlife.api import NUMERIC_ID
-from certlife.query import FormFilterBackend
+from certlife.api import validated_input
+from certlife.query import FilteredApiView
 
 
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class AcmeAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AcmeAccountViewSet(
+    FilteredApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """ACME accounts (docs/features.md A1-A7). Administrators act; operators and auditors read.
     List filters: `?status=valid|deactivated`, `?name=` (part of the name)."""
 
     queryset = AcmeAccount.objects.all()
     serializer_class = AcmeAccountSerializer
-    lookup_value_regex = NUMERIC_ID
-    filter_backends = [FormFilterBackend]
     filter_form_class = AccountFilterForm
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {
@@ -46,14 +40,14 @@ class AcmeAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=RegisterAccountSerializer, responses={201: AcmeAccountSerializer})
     def create(self, request):
         """Register a new account at the CA (A1)."""
-        data = _parsed(RegisterAccountSerializer, request.data)
+        data = validated_input(RegisterAccountSerializer, request.data)
         account = actions.register_account(actor=request.user, **data)
         return self._answer(account, status.HTTP_201_CREATED)
 
     @extend_schema(request=UpdateEmailSerializer, responses=AcmeAccountSerializer)
     def partial_update(self, request, pk=None):
         """Update the account's email, at the CA too (A2)."""
-        data = _parsed(UpdateEmailSerializer, request.data)
+        data = validated_input(UpdateEmailSerializer, request.data)
         account = actions.update_account_email(self.get_object(), actor=request.user, **data)
         return self._answer(account)
 
@@ -66,7 +60,7 @@ class AcmeAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=False, methods=["post"], url_path="import")
     def import_existing(self, request):
         """Add an existing account by its key (A5)."""
-        data = _parsed(ImportAccountSerializer, request.data)
+        data = validated_input(ImportAccountSerializer, request.data)
         account = actions.import_account(actor=request.user, **data)
         return self._answer(account, status.HTTP_201_CREATED)
 

@@ -17,14 +17,8 @@ from acme_orders.serializers import (
     ExportQuerySerializer,
     NewRequestSerializer,
 )
-from certlife.api import NUMERIC_ID
-from certlife.query import FormFilterBackend
-
-
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from certlife.api import validated_input
+from certlife.query import FilteredApiView
 
 
 class FileExportNegotiation(BaseContentNegotiation):
@@ -45,14 +39,12 @@ def _file_response(exported) -> HttpResponse:
 
 
 class CertificateRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    FilteredApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Certificate requests (spec R, V, P). Filter: `?status=`, `?name=` (part of a name)."""
 
     queryset = CertificateRequest.objects.select_related("account").prefetch_related("challenges")
     serializer_class = CertificateRequestSerializer
-    lookup_value_regex = NUMERIC_ID
-    filter_backends = [FormFilterBackend]
     filter_form_class = RequestFilterForm
     action_permissions = {
         "verify": ["acme_orders.change_certificaterequest"],
@@ -85,7 +77,7 @@ class CertificateRequestViewSet(
     @extend_schema(request=AssignDnsSerializer, responses=CertificateRequestSerializer)
     @action(detail=True, methods=["post"], url_path="assign-dns")
     def assign_dns(self, request, pk=None):
-        data = _parsed(AssignDnsSerializer, request.data)
+        data = validated_input(AssignDnsSerializer, request.data)
         assigned = actions.assign_dns_account(
             self.get_object(), dns_account=data["dns_account"], actor=request.user
         )
@@ -101,12 +93,13 @@ class CertificateRequestViewSet(
     @action(detail=True, methods=["post"])
     def email(self, request, pk=None):
         """Email the certificate (spec P2); answers `{to, include_key, format}` once queued."""
-        data = _parsed(EmailCertificateSerializer, request.data)
+        data = validated_input(EmailCertificateSerializer, request.data)
         export_format = actions.email_certificate(self.get_object(), actor=request.user, **data)
         return Response({**data, "format": export_format}, status=202)
 
 
 class CertificateViewSet(
+    FilteredApiView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -116,8 +109,6 @@ class CertificateViewSet(
 
     queryset = Certificate.objects.select_related("current_version")
     serializer_class = CertificateSerializer
-    lookup_value_regex = NUMERIC_ID
-    filter_backends = [FormFilterBackend]
     filter_form_class = CertificateFilterForm
     action_permissions = {
         "versions": ["acme_orders.view_certificate"],
@@ -144,7 +135,7 @@ class CertificateViewSet(
     @action(detail=True, methods=["get"], content_negotiation_class=FileExportNegotiation)
     def export(self, request, pk=None):
         certificate = self.get_object()
-        query = _parsed(ExportQuerySerializer, request.query_params)
+        query = validated_input(ExportQuerySerializer, request.query_params)
         exported = actions.certificate_export_file(
             certificate,
             actor=request.user,

@@ -205,3 +205,10 @@ class CountedListField(serializers.ListField):
         if too_many and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+
+def validated_input(serializer_class, data) -> dict:
+    """`data` checked by `serializer_class`; a 400 naming each bad field otherwise."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

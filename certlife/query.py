@@ -17,7 +17,9 @@ from typing import cast
 
 from django import forms
 from django.db.models import QuerySet
-from rest_framework import filters, serializers
+from rest_framework import filters, generics, serializers
+
+from certlife.api import NUMERIC_ID
 
 # Longer than any DNS name (253) with room for a partial match; short enough that a
 # query string cannot make the database scan with a megabyte pattern.
@@ -128,3 +130,11 @@ class FilteredListMixin:
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(filter_form=self.filter_form, **kwargs)  # type: ignore[misc]
+
+
+class FilteredApiView(generics.GenericAPIView):
+    """Base of the API viewsets: ids are ASCII digits and the list is narrowed by the
+    view's `filter_form_class` (one rule for every list: see FormFilterBackend)."""
+
+    lookup_value_regex = NUMERIC_ID
+    filter_backends = [FormFilterBackend]

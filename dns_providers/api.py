@@ -3,22 +3,19 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from certlife.api import NUMERIC_ID
-from certlife.query import FormFilterBackend
+from certlife.query import FilteredApiView
 from dns_providers import actions
 from dns_providers.forms import DnsAccountFilterForm
 from dns_providers.models import DnsAccount
 from dns_providers.serializers import DnsAccountSerializer
 
 
-class DnsAccountViewSet(viewsets.ModelViewSet):
+class DnsAccountViewSet(FilteredApiView, viewsets.ModelViewSet):
     """DNS accounts (docs/features.md D1-D7). Administrators write; operators and auditors read.
     List filters: `?status=enabled|disabled`, `?name=` (part of the name)."""
 
     queryset = DnsAccount.objects.all()
     serializer_class = DnsAccountSerializer
-    lookup_value_regex = NUMERIC_ID
-    filter_backends = [FormFilterBackend]
     filter_form_class = DnsAccountFilterForm
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {"test": ["dns_providers.change_dnsaccount"]}
