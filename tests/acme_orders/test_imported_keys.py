@@ -9,12 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounts.choices import AccountStatus
-from accounts.models import AcmeAccount
 from acme_orders.actions import request_certificate
 from acme_orders.models import CertificateRequest
 from acme_orders.request_settings import RequestSettings
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 from tests.key_samples import (
     NOT_ONE_KEY,
     OFFERED,
@@ -38,14 +36,7 @@ CHOICES = {
 
 @pytest.fixture
 def account():
-    return AcmeAccount.objects.create(
-        name="Test CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/directory",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-        status=AccountStatus.VALID,
-    )
+    return make_acme_account()
 
 
 def body(account, *, declared="EC P-256", **overrides) -> dict:

@@ -6,26 +6,18 @@ import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from accounts.choices import AccountStatus
-from accounts.models import AcmeAccount
 from acme_orders.actions import email_certificate
 from acme_orders.models import CertificateRequest
 from acme_orders.tasks import send_certificate_email
 from certlife.models import AuditEvent
-from tests.factories import make_issued_request, make_key_pem
+from tests.factories import make_acme_account, make_issued_request
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def account():
-    return AcmeAccount.objects.create(
-        name="Test CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/directory",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-        status=AccountStatus.VALID,
-    )
+    return make_acme_account()
 
 
 def body(account, **overrides):

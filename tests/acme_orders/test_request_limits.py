@@ -6,11 +6,10 @@ from collections import Counter
 import pytest
 from rest_framework import serializers
 
-from accounts.models import AcmeAccount
 from acme_orders import names
 from acme_orders.models import CertificateRequest
 from acme_orders.names import InvalidDomainNames, normalize_domains
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +39,7 @@ def per_name_work(monkeypatch):
 
 @pytest.fixture
 def account():
-    return AcmeAccount.objects.create(
-        name="Test CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/directory",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    return make_acme_account()
 
 
 def request_body(account, domains):

@@ -7,8 +7,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.choices import AccountStatus
-from accounts.models import AcmeAccount
 from acme_orders.actions import renew_certificate, request_certificate
 from acme_orders.choices import KEY_SIZES_FOR_KEY, SIGNATURES_FOR_KEY
 from acme_orders.forms import CertificateRequestForm
@@ -16,21 +14,14 @@ from acme_orders.keys import KeyProblem, check_key_choice
 from acme_orders.models import Certificate, CertificateRequest
 from acme_orders.request_settings import RequestSettings
 from dns_providers.models import DnsAccount
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def account():
-    return AcmeAccount.objects.create(
-        name="Test CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/directory",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-        status=AccountStatus.VALID,
-    )
+    return make_acme_account()
 
 
 def unusual_settings(account) -> RequestSettings:
