@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from acme_orders import actions
 from acme_orders.models import CertificateRequest
 from certlife.models import AuditEvent
-from tests.factories import make_key_pem, make_repository_certificate
+from tests.factories import make_acme_account, make_key_pem, make_repository_certificate
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +23,9 @@ def certificate():
 
 @pytest.fixture
 def available_request(certificate):
-    from accounts.models import AcmeAccount
 
     version = certificate.current_version
-    account = AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    account = make_acme_account(name="CA")
     return CertificateRequest.objects.create(
         account=account,
         domains=["perm.example.com"],

@@ -5,9 +5,8 @@ keeps Django's host check."""
 
 import pytest
 
-from accounts.models import AcmeAccount
 from acme_orders.models import CertificateRequest, Challenge
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +25,7 @@ def production_like(settings):
 
 
 def open_challenge(*, request_status="pending", token=TOKEN, **fields) -> Challenge:
-    account = AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    account = make_acme_account(name="CA")
     request = CertificateRequest.objects.create(
         account=account,
         domains=[CUSTOMER_HOST],

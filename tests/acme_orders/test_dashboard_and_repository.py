@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import make_repository_certificate
+from tests.factories import make_acme_account, make_repository_certificate
 
 pytestmark = pytest.mark.django_db
 
@@ -69,17 +69,9 @@ def test_repository_list_shows_details_and_filters(client, auditor, repository):
 
 
 def test_dashboard_counts_open_requests_and_the_pending_list_filters(client, operator):
-    from accounts.models import AcmeAccount
     from acme_orders.models import CertificateRequest
-    from tests.factories import make_key_pem
 
-    account = AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    account = make_acme_account(name="CA")
     for name, status in [("a.example.com", "failed"), ("b.example.com", "pending"),
                          ("c.example.com", "failed"), ("d.example.com", "saved")]:  # fmt: skip
         CertificateRequest.objects.create(

@@ -7,14 +7,13 @@ from datetime import timedelta
 import pytest
 from celery.schedules import schedule as interval_schedule
 
-from accounts.models import AcmeAccount
 from acme_orders import tasks
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.solvers import DnsAccountSolver
 from certlife.celery import app
 from dns_providers.actions import create_dns_account
 from tests.acme_orders.test_dns_issuance_e2e import harness_bind_credentials
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -59,13 +58,7 @@ def finished_request_with_a_left_record(acme_environment, bind_dns, administrato
         credentials=harness_bind_credentials(bind_dns),
         actor=administrator,
     )
-    account = AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    account = make_acme_account(name="CA")
     request = CertificateRequest.objects.create(
         account=account,
         domains=["left-behind.example.com"],

@@ -6,27 +6,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders import tasks
 from acme_orders.models import CertificateRequest
 from acme_orders.tasks import stalled_requests
 from certlife.models import AuditEvent
 from tests.acme_orders.e2e_helpers import ScheduledSteps
-from tests.factories import make_key_pem
+from tests.factories import make_acme_account
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def make_request():
-    account = AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    account = make_acme_account(name="CA")
 
     def make(name, *, status="validating", minutes_idle=10, **fields):
         request = CertificateRequest.objects.create(

@@ -6,14 +6,13 @@ import logging
 
 import pytest
 
-from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders import pipeline, tasks
 from acme_orders.models import CertificateRequest, Challenge
 from certlife.models import AuditEvent
 from dns_providers.models import DnsAccount
 from tests.acme_orders.e2e_helpers import ScheduledSteps
-from tests.factories import make_certificate_pem, make_key_pem
+from tests.factories import make_acme_account, make_certificate_pem, make_key_pem
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +21,7 @@ TSIG_SECRET = "bWFsZm9ybWVkLWFjY291bnQtc2VjcmV0LTQ3MTE="
 
 @pytest.fixture
 def account():
-    return AcmeAccount.objects.create(
-        name="CA",
-        email="ops@example.com",
-        directory_url="https://ca.example.net/dir",
-        key_pem=make_key_pem(),
-        account_url="https://ca.example.net/acct/1",
-    )
+    return make_acme_account(name="CA")
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
 from dns_providers import actions as dns_actions
 from dns_providers.models import DnsAccount
-from tests.factories import make_key_pem, make_repository_certificate
+from tests.factories import make_acme_account, make_key_pem, make_repository_certificate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -91,13 +91,7 @@ class World:
         )
 
     def local_account(self) -> AcmeAccount:
-        return AcmeAccount.objects.create(
-            name="Local",
-            email="ops@example.com",
-            directory_url="https://ca.example.net/dir",
-            key_pem=make_key_pem(),
-            account_url="https://ca.example.net/acct/1",
-        )
+        return make_acme_account(name="Local")
 
     def dns_account(self) -> DnsAccount:
         credentials = {
