@@ -8,6 +8,31 @@ class CertificateStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+class RenewalSource(models.TextChoices):
+    """Why a certificate renews when it does (spec N3, N6)."""
+
+    ARI = "ari", "The CA's renewal window (ARI)"
+    LIFETIME = "lifetime", "A fraction of the lifetime"
+    SETTING = "setting", "CERTLIFE_RENEW_AFTER_DAYS"
+
+
+class RevocationReason(models.TextChoices):
+    """RFC 5280 reason codes offered for revocation (spec X1); the value is the API's."""
+
+    UNSPECIFIED = "unspecified", "Unspecified"
+    KEY_COMPROMISE = "keyCompromise", "Key compromise"
+    SUPERSEDED = "superseded", "Superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation", "Cessation of operation"
+
+
+REVOCATION_REASON_CODES: dict[str, int] = {
+    RevocationReason.UNSPECIFIED: 0,
+    RevocationReason.KEY_COMPROMISE: 1,
+    RevocationReason.SUPERSEDED: 4,
+    RevocationReason.CESSATION_OF_OPERATION: 5,
+}
+
+
 class ExpiryBand(models.TextChoices):
     """How soon a certificate expires, as the dashboard and the list group them."""
 

@@ -13,7 +13,9 @@ from acme_orders.choices import (
     KeyAlgorithm,
     KeyPolicy,
     KeystoreType,
+    RenewalSource,
     RequestStatus,
+    RevocationReason,
     SignatureAlgorithm,
     Solver,
 )
@@ -42,6 +44,39 @@ class Certificate(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Revocation (spec X1).
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(
+        max_length=24, choices=RevocationReason.choices, blank=True
+    )
+
+    # Renewal (spec N3-N6). The schedule lives here so a restart never resets it;
+    # the sweep selects rows with renewal_due_at <= now in one indexed query.
+    auto_renew = models.BooleanField(
+        default=True, help_text="Renew with nobody acting and save the new version at once."
+    )
+    renewal_due_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the next renewal attempt is due."
+    )
+    renewal_source = models.CharField(max_length=10, choices=RenewalSource.choices, blank=True)
+    renewal_window_start = models.DateTimeField(null=True, blank=True)
+    renewal_window_end = models.DateTimeField(null=True, blank=True)
+    renewal_explanation_url = models.URLField(max_length=500, blank=True)
+    ari_checked_at = models.DateTimeField(null=True, blank=True)
+    ari_next_check_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When to ask the CA's renewalInfo again."
+    )
+    renewal_last_attempt_at = models.DateTimeField(null=True, blank=True)
+    renewal_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    renewal_failures = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Automatic attempts in a row that failed (backoff 1/10/100 min, daily).",
+    )
+    renewal_last_error = models.TextField(blank=True)
+    renewal_claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A scheduler working on a renewal holds it until then."
+    )
 
     class Meta:
         ordering = ["common_name", "id"]
@@ -81,6 +116,20 @@ class CertificateVersion(models.Model):
     )
     created_by_name = models.CharField(
         max_length=150, help_text="The user's name, or 'scheduler' for automatic renewals."
+    )
+    key_fingerprint = models.CharField(
+        max_length=95, blank=True, help_text="SHA-256 of the public key (SubjectPublicKeyInfo)."
+    )
+    account = models.ForeignKey(
+        "accounts.AcmeAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The ACME account that was issued this version (ARI 'replaces' needs it).",
+    )
+    directory_url = models.URLField(
+        max_length=500, blank=True, help_text="The CA directory that issued this version."
     )
 
     class Meta:
@@ -147,6 +196,12 @@ class CertificateRequest(models.Model):
         default=False, help_text="certlife answers /.well-known/acme-challenge/ itself."
     )
     profile = models.CharField(max_length=50, blank=True)
+    replaces = models.CharField(
+        max_length=200, blank=True, help_text="ARI CertID of the certificate this order replaces."
+    )
+    automatic = models.BooleanField(
+        default=False, help_text="Started by the renewal scheduler; saved at once when issued."
+    )
     status = models.CharField(
         max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
     )
