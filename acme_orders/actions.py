@@ -216,6 +216,40 @@ def renew_certificate(certificate: Certificate, *, actor) -> CertificateRequest:
 
 
 @transaction.atomic
+def retry_renewal(certificate: Certificate, *, actor) -> Certificate:
+    """Retry now (spec N3): the next automatic renewal attempt is due at once, whatever
+    its backoff; the renewal sweep picks it up on its next run."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.status != CertificateStatus.ACTIVE:
+        raise ValidationError({"status": ["A revoked certificate is not renewed."]})
+    now = timezone.now()
+    certificate.renewal_due_at = now
+    certificate.renewal_next_attempt_at = now
+    certificate.renewal_claimed_until = None
+    certificate.save(
+        update_fields=[
+            "renewal_due_at",
+            "renewal_next_attempt_at",
+            "renewal_claimed_until",
+            "updated_at",
+        ]
+    )
+    record_audit_event("certificate.retry_renewal", actor=actor, target=certificate)
+    return certificate
+
+
+@transaction.atomic
+def set_auto_renew(certificate: Certificate, *, enabled: bool, actor) -> Certificate:
+    """The per-certificate switch of automatic renewal (spec N5), on by default."""
+    certificate.auto_renew = enabled
+    certificate.save(update_fields=["auto_renew", "updated_at"])
+    record_audit_event(
+        "certificate.auto_renew", actor=actor, target=certificate, detail={"enabled": enabled}
+    )
+    return certificate
+
+
+@transaction.atomic
 def delete_certificate(certificate: Certificate, *, actor) -> None:
     """Delete from certlife only (spec X2); the certificate stays valid at the CA."""
     record_audit_event(

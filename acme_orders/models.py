@@ -77,6 +77,13 @@ class Certificate(models.Model):
     renewal_claimed_until = models.DateTimeField(
         null=True, blank=True, help_text="A scheduler working on a renewal holds it until then."
     )
+    renewal_blocker = models.TextField(
+        blank=True,
+        help_text="Why it cannot renew with nobody acting (a name with no automated path).",
+    )
+    last_alert_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an expiry or renewal-failure alert last went out."
+    )
 
     class Meta:
         ordering = ["common_name", "id"]

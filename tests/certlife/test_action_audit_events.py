@@ -323,6 +323,20 @@ def renew(world):
     return target_of(renewal)
 
 
+@row(request_actions.retry_renewal, "certificate.retry_renewal", actor="operator")
+def retry_renewal(world):
+    certificate = world.certificate()
+    request_actions.retry_renewal(certificate, actor=world.user("operator"))
+    return target_of(certificate)
+
+
+@row(request_actions.set_auto_renew, "certificate.auto_renew", actor="operator")
+def set_auto_renew(world):
+    certificate = world.certificate()
+    request_actions.set_auto_renew(certificate, enabled=False, actor=world.user("operator"))
+    return target_of(certificate)
+
+
 @row(request_actions.delete_certificate, "certificate.delete")
 def delete_certificate(world):
     certificate = world.certificate()
