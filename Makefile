@@ -31,6 +31,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test
 	scripts/install-system-packages
+	scripts/build-pebble
 	scripts/ensure-services
 	$(MAKE) lint
 	$(PY) manage.py makemigrations --check --dry-run

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import AccountStatus
-from acme_orders import keys
+from acme_orders import keys, renewal
 from acme_orders.certificate_files import describe_certificate
 from acme_orders.choices import (
     CertificateStatus,
@@ -29,7 +29,11 @@ from acme_orders.profiles import account_profile_problem, name_limit
 from acme_orders.repository import certificate_keystore_password
 from acme_orders.request_settings import RequestSettings
 from acme_orders.solvers import choose_solver
-from acme_orders.tasks import advance_certificate_request, send_certificate_email
+from acme_orders.tasks import (
+    advance_certificate_request,
+    refresh_renewal_info,
+    send_certificate_email,
+)
 from certlife.audit import record_audit_event
 
 KEYSTORES_WITH_PASSWORD = (KeystoreType.PKCS12, KeystoreType.JKS)
@@ -289,6 +293,8 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
     request.certificate = certificate
     request.status = RequestStatus.SAVED
     request.save(update_fields=["certificate", "status", "updated_at"])
+    renewal.note_saved_version(certificate, version, request)
+    transaction.on_commit(lambda: refresh_renewal_info.delay(certificate.pk))
     record_audit_event(
         "certificate.save",
         actor=actor,

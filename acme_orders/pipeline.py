@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.acme import gateway
-from accounts.errors import AcmeError, describe_problem
+from accounts.errors import AcmeError, CaProblemError, describe_problem
 from acme_orders import caa, keys
 from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solver
 from acme_orders.exports import split_pem_certificates
@@ -120,7 +120,7 @@ def _place_order(request: CertificateRequest, client) -> None:
         _save(request, "private_key_pem", "csr_pem")
     request.order_requested_at = timezone.now()
     _save(request, "order_requested_at")
-    order = gateway.new_order(client, request.csr_pem, request.profile)
+    order = _new_order(request, client)
     try:
         offered = gateway.offered_challenges(client, order, request.challenge_type)
     except ValueError as error:
@@ -145,6 +145,21 @@ def _place_order(request: CertificateRequest, client) -> None:
             else:
                 challenge.solver = choose_solver(request, challenge)
             challenge.save()
+
+
+def _new_order(request: CertificateRequest, client):
+    """The order, carrying `replaces` for a renewal; a CA that answers alreadyReplaced
+    (another order replaces that certificate already) is asked once more without it
+    (RFC 9773 section 5)."""
+    try:
+        return gateway.new_order(client, request.csr_pem, request.profile, request.replaces)
+    except CaProblemError as error:
+        if not request.replaces or error.problem_code != "alreadyReplaced":
+            raise
+        logger.info("Request %s: %s; ordering without 'replaces'", request.pk, error)
+    request.replaces = ""
+    _save(request, "replaces")
+    return gateway.new_order(client, request.csr_pem, request.profile)
 
 
 def _present_check_and_answer(request, client, challenges) -> float | None:

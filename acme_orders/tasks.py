@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.acme_client import acme_client_for
 from accounts.errors import AcmeError
-from acme_orders import pipeline
+from acme_orders import pipeline, renewal
 from acme_orders.choices import RequestStatus
 from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
@@ -97,6 +97,7 @@ def fail_request(request: CertificateRequest, message: str, client=None) -> None
         outcome=AuditOutcome.FAILURE,
         detail={"error": message},
     )
+    renewal.automatic_request_failed(request)
 
 
 @shared_task(acks_late=True)
@@ -146,6 +147,8 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
             CertificateRequest.objects.filter(
                 pk=request_id, error__startswith=RETRYING_NOTICE
             ).update(error="")
+        if request.automatic and request.status == RequestStatus.AVAILABLE:
+            renewal.save_automatic_renewal(request)  # spec N5: saved at once
         return next_in, 0
     return None, 0
 
@@ -299,3 +302,28 @@ def deliver_certificate_email(
     )
     message.attach(exported.filename, exported.content, exported.content_type)
     message.send()
+
+
+@shared_task
+def sweep_due_renewals() -> None:
+    """Every minute (beat): start the automatic renewals that are due."""
+    current_source.set("scheduler")
+    renewal.run_renewal_sweep()
+
+
+@shared_task
+def refresh_due_renewal_infos() -> None:
+    """Every minute (beat): ask the CA's renewalInfo (ARI) where it is due again."""
+    current_source.set("scheduler")
+    now = timezone.now()
+    for certificate_id in renewal.renewal_info_due(now).values_list("pk", flat=True)[
+        : renewal.SWEEP_BATCH
+    ]:
+        refresh_renewal_info.delay(certificate_id)
+
+
+@shared_task(acks_late=True)
+def refresh_renewal_info(certificate_id: int) -> None:
+    """Ask ARI for one certificate and reschedule its renewal (network)."""
+    current_source.set("scheduler")
+    renewal.refresh_renewal_info(certificate_id)

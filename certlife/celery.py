@@ -14,6 +14,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 HEARTBEAT_INTERVAL_SECONDS = 60
+# How often the renewal and ARI sweeps run. Read from the environment here: this module
+# is imported while Django's settings load, so it cannot read them.
+RENEWAL_SWEEP_SECONDS = int(os.environ.get("CERTLIFE_RENEWAL_SWEEP_SECONDS") or 60)
 
 app.conf.beat_schedule = {
     "scheduler-heartbeat": {
@@ -28,6 +31,14 @@ app.conf.beat_schedule = {
     "fail-unfinished-dns-connection-tests": {
         "task": "dns_providers.tasks.fail_unfinished_connection_tests",
         "schedule": 60,
+    },
+    "sweep-due-renewals": {
+        "task": "acme_orders.tasks.sweep_due_renewals",
+        "schedule": RENEWAL_SWEEP_SECONDS,
+    },
+    "refresh-due-renewal-infos": {
+        "task": "acme_orders.tasks.refresh_due_renewal_infos",
+        "schedule": RENEWAL_SWEEP_SECONDS,
     },
 }
 

@@ -298,6 +298,17 @@ CERTLIFE_HTTP01_PORT = env_int("CERTLIFE_HTTP01_PORT", default=80)
 # dies frees the request after this, and the stalled-request sweep resumes it.
 CERTLIFE_REQUEST_LEASE_SECONDS = env_int("CERTLIFE_REQUEST_LEASE_SECONDS", default=90)
 
+# Automatic renewal (spec N3) where the CA offers no ARI window: at two thirds of the
+# lifetime (one half under 10 days) unless one of these says otherwise; either is
+# bounded so a short certificate never expires first. 0 = unset.
+CERTLIFE_RENEW_AFTER_DAYS = env_int("CERTLIFE_RENEW_AFTER_DAYS", default=0)
+CERTLIFE_RENEW_AT_FRACTION = env.float("CERTLIFE_RENEW_AT_FRACTION", default=0.0)
+if not 0 <= CERTLIFE_RENEW_AT_FRACTION < 1 or CERTLIFE_RENEW_AFTER_DAYS < 0:
+    raise ImproperlyConfigured(
+        "CERTLIFE_RENEW_AT_FRACTION: expected a fraction between 0 and 1 (e.g. 0.8); "
+        "CERTLIFE_RENEW_AFTER_DAYS: expected a number of days (e.g. 75)"
+    )
+
 # Celery: an embedded SQLite broker by default, Redis (or any broker URL) in production.
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"

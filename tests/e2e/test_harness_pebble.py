@@ -4,6 +4,7 @@ import secrets
 
 import josepy as jose
 import pytest
+import requests
 from acme import challenges, client, crypto_util, messages
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -124,3 +125,9 @@ def test_factory_passes_strict_mode_and_nonce_rejection(pebble_factory):
     acme, _ = _acme_client(rejecting_pebble)
     with pytest.raises(messages.Error, match="badNonce"):
         acme.new_account(messages.NewRegistration.from_data(terms_of_service_agreed=True))
+
+
+def test_vendored_pebble_offers_ari_and_the_named_profiles(ari_pebble):
+    directory = requests.get(ari_pebble.directory_url, verify=ari_pebble.ca_bundle, timeout=5)
+    assert "renewalInfo" in directory.json()
+    assert set(directory.json()["meta"]["profiles"]) == {"minutes", "default"}

@@ -138,3 +138,34 @@ def run_celery_worker(workdir: Path, database_url: str):
         finally:
             worker.process.stop(timeout=10)
             _remove_queue_keys(broker_url, queue)
+
+
+def run_celery_beat(workdir: Path, worker: CeleryWorker, *, sweep_seconds: int):
+    """Generator: Celery beat sending the periodic tasks (certlife.celery) to `worker`'s
+    queue, the renewal and ARI sweeps every `sweep_seconds`; stopped after."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker.database_url,
+        "CELERY_BROKER_URL": worker.broker_url,
+        "CERTLIFE_CELERY_QUEUE": worker.queue,
+        "CERTLIFE_RENEWAL_SWEEP_SECONDS": str(sweep_seconds),
+    }
+    log_path = Path(workdir) / "celery-beat.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "certlife",
+        "beat",
+        "--loglevel=INFO",
+        "-s",
+        str(Path(workdir) / "celerybeat-schedule"),
+    ]
+    beat = ServiceProcess("celery beat", argv, log_path, env=env, cwd=REPO_ROOT)
+    beat.start()
+    try:
+        beat.wait_ready(lambda: "beat: Starting" in beat.this_run_log())
+        yield beat
+    finally:
+        beat.stop(timeout=10)

@@ -8,7 +8,7 @@ import pytest
 
 from .bind import BindDns, start_bind
 from .browser import launch_chromium
-from .celery_worker import CeleryWorker, database_url, run_celery_worker
+from .celery_worker import CeleryWorker, database_url, run_celery_beat, run_celery_worker
 from .pebble import Pebble, start_pebble
 from .process import ReservedPort
 from .ssh import SshServer, start_sshd
@@ -21,6 +21,8 @@ LOOPBACK_NETWORK = "127.0.0.0/8"
 __all__ = [
     "acme_environment",
     "allow_loopback",
+    "ari_pebble",
+    "celery_beat",
     "bind_dns",
     "browser",
     "celery_worker",
@@ -72,6 +74,19 @@ def pebble_factory(bind_dns, tmp_path_factory):
 @pytest.fixture(scope="session")
 def pebble(pebble_factory) -> Pebble:
     return pebble_factory()
+
+
+# The vendored Pebble's profiles (validity in seconds): "minutes" for real-time renewal
+# tests, "default" as Let's Encrypt's classic 90 days. Tests name one in every order.
+ARI_PEBBLE_PROFILES = {"minutes": 240, "default": 90 * 86400}
+
+
+@pytest.fixture(scope="session")
+def ari_pebble(pebble_factory) -> Pebble:
+    """The Pebble built from tests/harness/vendor/ (ARI, profiles, `replaces`,
+    alreadyReplaced), with ARI_PEBBLE_PROFILES; same TLS CA and HTTP-01 port as
+    `pebble`, so acme_environment fits it too."""
+    return pebble_factory(vendored=True, profiles=ARI_PEBBLE_PROFILES)
 
 
 @pytest.fixture
@@ -144,6 +159,13 @@ def celery_worker(django_db_setup, acme_environment, tmp_path_factory) -> Celery
     # After django_db_setup the connection's NAME is the test database's.
     url = database_url(connection.settings_dict, connection.vendor)
     yield from run_celery_worker(tmp_path_factory.mktemp("celery"), url)
+
+
+@pytest.fixture
+def celery_beat(celery_worker, tmp_path):
+    """Celery beat for one test, sending to the session's worker, with the renewal and
+    ARI sweeps every 5 seconds instead of every minute."""
+    yield from run_celery_beat(tmp_path, celery_worker, sweep_seconds=5)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,21 @@ from .process import ServiceProcess, require_binary, start_on_free_ports
 from .tls import write_server_certificate
 
 PEBBLE = "/usr/bin/pebble"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD_PEBBLE = REPO_ROOT / "scripts" / "build-pebble"
+
+
+def vendored_pebble_binary() -> str:
+    """The Pebble built from tests/harness/vendor/ (ARI, profiles, `replaces`), built
+    offline by scripts/build-pebble on first use (make test builds it beforehand)."""
+    built = subprocess.run(
+        [str(BUILD_PEBBLE)], capture_output=True, text=True, timeout=600, check=False
+    )
+    if built.returncode != 0:
+        import pytest
+
+        pytest.fail(f"scripts/build-pebble failed:\n{built.stderr[-3000:]}", pytrace=False)
+    return built.stdout.strip().splitlines()[-1]
 
 
 @dataclass
@@ -40,6 +56,17 @@ class Pebble:
     def intermediate_pem(self) -> str:
         return self._management_get("/intermediates/0").text
 
+    def set_renewal_info(self, certificate_pem: str, answer: str) -> None:
+        """Make the vendored Pebble answer `answer` (any text, even bad JSON) to the ARI
+        renewalInfo of this certificate (management POST /set-renewal-info/)."""
+        response = requests.post(
+            self.management_url + "/set-renewal-info/",
+            json={"Certificate": certificate_pem, "ARIResponse": answer},
+            verify=self.ca_bundle,
+            timeout=5,
+        )
+        response.raise_for_status()
+
     def cert_status(self, serial_hex: str) -> dict:
         """Pebble's view of a certificate, {"Status": "Valid" | "Revoked", ...}; the serial
         in lowercase hex without leading zeros, as format(serial, "x") writes it."""
@@ -58,13 +85,19 @@ def start_pebble(
     config: dict | None = None,
     env: dict[str, str] | None = None,
     tls_files: tuple[Path, Path, Path] | None = None,
+    vendored: bool = False,
+    profiles: dict[str, int] | None = None,
 ) -> Pebble:
     """Start Pebble; `eab_mac_keys` ({kid: base64url key}) turns on required EAB, `config`
     adds raw Pebble config fields and `env` extra PEBBLE_* variables. `http_port` is where
     Pebble connects for HTTP-01 (a ReservedPort that test servers listen on); it and
     `tls_files` (ca, cert, key) may be shared between instances, so one worker
-    environment fits them all."""
-    require_binary(PEBBLE, "pebble")
+    environment fits them all. `vendored` runs the Pebble built from the vendored source
+    instead of Debian's (2.4.0, no ARI nor profiles); `profiles` ({name: validity
+    seconds}, vendored only) configures its profiles: name one in every order, as an
+    order naming none gets a random one."""
+    binary = vendored_pebble_binary() if vendored else PEBBLE
+    require_binary(binary, "pebble")
     workdir = Path(workdir)
     ca_bundle, cert, key = tls_files or write_server_certificate(workdir)
     pebble_config = {
@@ -74,6 +107,16 @@ def start_pebble(
         "ocspResponderURL": "",
         "externalAccountBindingRequired": bool(eab_mac_keys),
         **({"externalAccountMACKeys": eab_mac_keys} if eab_mac_keys else {}),
+        **(
+            {
+                "profiles": {
+                    name: {"description": f"{seconds} s", "validityPeriod": seconds}
+                    for name, seconds in profiles.items()
+                }
+            }
+            if profiles
+            else {}
+        ),
         **(config or {}),
     }
     config_path = workdir / "pebble-config.json"
@@ -84,7 +127,7 @@ def start_pebble(
         **({"PEBBLE_AUTHZREUSE": str(authz_reuse)} if authz_reuse is not None else {}),
         **(env or {}),
     }
-    argv = [PEBBLE, "-config", str(config_path), "-dnsserver", dns_server]
+    argv = [binary, "-config", str(config_path), "-dnsserver", dns_server]
     if strict:
         argv.append("-strict")
 
