@@ -210,6 +210,8 @@ def assign_dns_account(request: CertificateRequest, *, dns_account, actor) -> Ce
 def renew_certificate(certificate: Certificate, *, actor) -> CertificateRequest:
     """Renew (spec N1): a new request with the settings of the one that issued the
     certificate; its key policy decides the key. Saving it adds a version."""
+    if certificate.status != CertificateStatus.ACTIVE:
+        raise ValidationError({"status": ["A revoked certificate is not renewed."]})
     previous = certificate.requests.order_by("-created_at").first()
     if previous is None:
         raise ValidationError(

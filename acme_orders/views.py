@@ -80,11 +80,10 @@ def needs_attention() -> dict:
     queryset = Certificate.objects.filter(needs_attention_filter()).select_related(
         "current_version"
     )
-    shown = list(queryset.order_by("current_version__not_after", "id")[:ATTENTION_SHOWN])
-    total = len(shown) if len(shown) < ATTENTION_SHOWN else queryset.count()
+    shown = queryset.order_by("current_version__not_after", "id")[:ATTENTION_SHOWN]
     return {
         "rows": [(certificate, attention_reasons(certificate)) for certificate in shown],
-        "total": total,
+        "total": queryset.count(),
         "filter_value": NEEDS_ATTENTION,
     }
 
