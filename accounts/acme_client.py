@@ -3,7 +3,8 @@ accounts.acme.gateway.
 
 Use `acme_client_for(account)` to act as a stored account (orders, challenges,
 revocation, account updates), `acme_client_for_key(directory_url, key_pem)` before
-an account exists (registration, lookup by key), and
+an account exists (registration, lookup by key) or to sign with a certificate's key
+(revocation without the account), and
 `accounts.acme.directory.fetch_directory(url)` to read a directory's `meta` without
 any key. The network layer is accounts.acme.network, key handling accounts.acme.keys.
 
@@ -37,8 +38,9 @@ from accounts.acme.network import BACKGROUND_POLICY, RetryingClientNetwork, Retr
 def acme_client_for_key(
     directory_url: str, key_pem: str, *, policy: RetryPolicy = BACKGROUND_POLICY
 ) -> acme_client.ClientV2:
-    """A client signing with `key_pem` and no account yet (JWK-signed requests only):
-    for newAccount, with or without onlyReturnExisting."""
+    """A client signing with `key_pem` and no account (JWK-signed requests only): for
+    newAccount, with or without onlyReturnExisting, and for revoking a certificate with
+    its own private key (RFC 8555 section 7.6, acme_orders.revocation)."""
     key, alg = jwk_and_algorithm(key_pem)
     net = RetryingClientNetwork(key, alg=alg, policy=policy)
     return acme_client.ClientV2(directory_of(directory_url, net), net)

@@ -10,15 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import AccountStatus
-from acme_orders import keys, renewal
+from accounts.errors import AcmeError
+from acme_orders import keys, renewal, revocation
 from acme_orders.certificate_files import describe_certificate
 from acme_orders.choices import (
+    REVOCATION_REASON_CODES,
     CertificateStatus,
     ChallengeType,
     ExportFormat,
     KeyPolicy,
     KeystoreType,
     RequestStatus,
+    RevocationReason,
 )
 from acme_orders.exports import ExportFile, ExportProblem, build_export
 from acme_orders.key_release import Release, check_release, record_release
@@ -35,6 +38,7 @@ from acme_orders.tasks import (
     send_certificate_email,
 )
 from certlife.audit import record_audit_event
+from certlife.choices import AuditOutcome
 
 KEYSTORES_WITH_PASSWORD = (KeystoreType.PKCS12, KeystoreType.JKS)
 
@@ -210,6 +214,8 @@ def assign_dns_account(request: CertificateRequest, *, dns_account, actor) -> Ce
 def renew_certificate(certificate: Certificate, *, actor) -> CertificateRequest:
     """Renew (spec N1): a new request with the settings of the one that issued the
     certificate; its key policy decides the key. Saving it adds a version."""
+    if certificate.status != CertificateStatus.ACTIVE:
+        raise ValidationError({"status": ["A revoked certificate is not renewed."]})
     previous = certificate.requests.order_by("-created_at").first()
     if previous is None:
         raise ValidationError(
@@ -253,6 +259,65 @@ def set_auto_renew(certificate: Certificate, *, enabled: bool, actor) -> Certifi
     return certificate
 
 
+def revoke_certificate(certificate: Certificate, *, reason: str, actor) -> Certificate:
+    """Revoke the current version at the CA with an RFC 5280 reason (spec X1), then mark
+    the certificate revoked: it is never renewed or deployed again. Audited on success
+    and on failure.
+
+    The CA is asked inside this call, as the account actions do (accounts/actions.py
+    says why): the person revoking needs the CA's answer at once, and the API answers
+    200 or 400, never "pending". The call uses the interactive retry policy, so a slow
+    CA cannot hold the caller long; acme_orders.revocation picks who signs."""
+    detail: dict[str, str] = {"reason": str(reason)}
+    try:
+        version = _revocable_version(certificate, reason)
+        detail["serial"] = version.serial_number
+        try:
+            detail["signed_with"] = revocation.revoke_at_ca(
+                certificate, version, reason_code=REVOCATION_REASON_CODES[reason]
+            )
+        except AcmeError as error:
+            raise ValidationError({"non_field_errors": [error.message]}) from None
+    except ValidationError as error:
+        failure = {**detail, "error": " ".join(error.messages)}
+        record_audit_event(
+            "certificate.revoke",
+            actor=actor,
+            target=certificate,
+            outcome=AuditOutcome.FAILURE,
+            detail=failure,
+        )
+        raise
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        certificate.status = CertificateStatus.REVOKED
+        certificate.revoked_at = timezone.now()
+        certificate.revocation_reason = reason
+        # Nothing is due any more: the renewal sweep only looks at active certificates.
+        certificate.renewal_due_at = None
+        certificate.renewal_next_attempt_at = None
+        certificate.save(
+            update_fields=[
+                "status", "revoked_at", "revocation_reason", "renewal_due_at",
+                "renewal_next_attempt_at", "updated_at",
+            ]
+        )  # fmt: skip
+        record_audit_event("certificate.revoke", actor=actor, target=certificate, detail=detail)
+    return certificate
+
+
+def _revocable_version(certificate: Certificate, reason: str) -> CertificateVersion:
+    """The version to revoke, or ValidationError naming the reason or the status."""
+    if reason not in REVOCATION_REASON_CODES:
+        choices = ", ".join(RevocationReason.values)
+        raise ValidationError({"reason": [f"Choose a reason: one of {choices}."]})
+    if certificate.status != CertificateStatus.ACTIVE:
+        raise ValidationError({"status": ["This certificate is already revoked."]})
+    if certificate.current_version is None:
+        raise ValidationError({"certificate": ["This certificate has no issued version."]})
+    return certificate.current_version
+
+
 @transaction.atomic
 def delete_certificate(certificate: Certificate, *, actor) -> None:
     """Delete from certlife only (spec X2); the certificate stays valid at the CA."""
@@ -273,6 +338,8 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
         raise ValidationError(
             {"status": [f"Only an available certificate can be saved; it is {request.status}."]}
         )
+    if request.certificate is not None and request.certificate.status != CertificateStatus.ACTIVE:
+        raise ValidationError({"status": ["The certificate was revoked: a renewal is not saved."]})
     facts = describe_certificate(request.certificate_pem)
     certificate = request.certificate or Certificate(common_name=facts.common_name)
     certificate.domains = request.domains
@@ -361,11 +428,18 @@ def request_export_file(
 
 
 def certificate_export_file(
-    certificate: Certificate, **choices: Unpack[ExportChoices]
+    certificate: Certificate,
+    *,
+    version: CertificateVersion | None = None,
+    **choices: Unpack[ExportChoices],
 ) -> ExportFile:
-    """Export a repository certificate's current version (spec P2); a keystore uses
-    `password`, else the keystore password of the request that saved it."""
-    version = certificate.current_version
+    """Export a repository certificate's current version, or any earlier `version` of it
+    (spec P2, N2); a keystore uses `password`, else the keystore password of the request
+    that saved it."""
+    if version is None:
+        version = certificate.current_version
+    elif version.certificate_id != certificate.pk:
+        raise ValidationError({"version": ["This version belongs to another certificate."]})
     if version is None:
         raise ValidationError({"certificate": ["This certificate has no issued version yet."]})
     return _export_issued_files(

@@ -1,4 +1,4 @@
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from acme_orders import actions
 from acme_orders.forms import CertificateFilterForm, RequestFilterForm
-from acme_orders.models import Certificate, CertificateRequest
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.serializers import (
     AssignDnsSerializer,
     CertificateRequestSerializer,
@@ -16,6 +16,7 @@ from acme_orders.serializers import (
     EmailCertificateSerializer,
     ExportQuerySerializer,
     NewRequestSerializer,
+    RevokeSerializer,
 )
 from certlife.api import validated_input
 from certlife.query import FilteredApiView
@@ -114,6 +115,7 @@ class CertificateViewSet(
         "versions": ["acme_orders.view_certificate"],
         "export": ["acme_orders.export_certificate"],
         "renew": ["acme_orders.renew_certificate", "acme_orders.add_certificaterequest"],
+        "revoke": ["acme_orders.revoke_certificate"],
     }
 
     def perform_destroy(self, instance):
@@ -125,10 +127,21 @@ class CertificateViewSet(
         renewal = actions.renew_certificate(self.get_object(), actor=request.user)
         return Response(CertificateRequestSerializer(renewal).data, status=201)
 
+    @extend_schema(request=RevokeSerializer, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke at the CA with `reason` (spec X1); answers once the CA has."""
+        data = validated_input(RevokeSerializer, request.data)
+        revoked = actions.revoke_certificate(
+            self.get_object(), reason=data["reason"], actor=request.user
+        )
+        return Response(self.get_serializer(revoked).data)
+
     @extend_schema(responses=CertificateVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
-        versions = self.get_object().versions.all()
+        """Every version, newest first (spec N2); export one with .../export/?version=id."""
+        versions = self.get_object().versions.order_by("-created_at", "-id")
         return Response(CertificateVersionSerializer(versions, many=True).data)
 
     @extend_schema(parameters=[ExportQuerySerializer], responses={200: bytes})
@@ -136,8 +149,16 @@ class CertificateViewSet(
     def export(self, request, pk=None):
         certificate = self.get_object()
         query = validated_input(ExportQuerySerializer, request.query_params)
+        version = None
+        if "version" in query:
+            version = CertificateVersion.objects.filter(
+                pk=query["version"], certificate=certificate
+            ).first()
+            if version is None:
+                raise Http404("No such version of this certificate.")
         exported = actions.certificate_export_file(
             certificate,
+            version=version,
             actor=request.user,
             export_format=query["format"],
             include_key=query["include_key"],

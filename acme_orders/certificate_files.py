@@ -1,9 +1,12 @@
 """Reading certificates and keys from PEM (what the repository stores about them)."""
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
@@ -17,6 +20,7 @@ class CertificateFacts:
     key_type: str
     not_before: datetime
     not_after: datetime
+    key_fingerprint: str
 
 
 def describe_key(public_key) -> str:
@@ -29,8 +33,20 @@ def describe_key(public_key) -> str:
     return type(public_key).__name__
 
 
+def key_fingerprint(public_key) -> str:
+    """`SHA256:` and the unpadded base64 of the SHA-256 of the key's SubjectPublicKeyInfo
+    DER, as OpenSSH writes fingerprints: the same for every certificate of one key, so a
+    renewal that kept its key shows the same fingerprint (spec N2, R5)."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = base64.b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
+    return f"SHA256:{digest}"
+
+
 def describe_certificate(certificate_pem: str) -> CertificateFacts:
-    """Subject, names, serial, issuer, key type and validity of a PEM certificate."""
+    """Subject, names, serial, issuer, key type, key fingerprint and validity of a PEM
+    certificate."""
     certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
     common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     try:
@@ -46,6 +62,7 @@ def describe_certificate(certificate_pem: str) -> CertificateFacts:
         serial_number=format(certificate.serial_number, "x"),
         issuer=certificate.issuer.rfc4514_string(),
         key_type=describe_key(certificate.public_key()),
+        key_fingerprint=key_fingerprint(certificate.public_key()),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
     )

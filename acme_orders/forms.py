@@ -14,6 +14,7 @@ from acme_orders.choices import (
     KeyPolicy,
     KeystoreType,
     RequestStatus,
+    RevocationReason,
     SignatureAlgorithm,
 )
 from acme_orders.names import DEFAULT_MAX_NAMES, MAX_INPUT_NAME_LENGTH
@@ -24,6 +25,7 @@ from certlife.query import FilterForm, NameAndStatusFilterForm, choice_filter, t
 from certlife.widgets import SecretTextarea, TaggedSelect
 from dns_providers.models import DnsAccount
 
+NEEDS_ATTENTION = "yes"
 KEY_SIZES = [(shape.size, shape.label) for shape in OFFERED_KEY_SHAPES]
 
 
@@ -116,6 +118,24 @@ class ExportForm(forms.Form):
     )
 
 
+class CertificateExportForm(ExportForm):
+    """Export of a repository certificate: its current version, or the `version` chosen
+    in its history (spec N2)."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[("", "Choose a reason"), *RevocationReason.choices],
+        help_text="Sent to the CA with the revocation (RFC 5280 reason code).",
+    )
+
+
+class AutoRenewForm(forms.Form):
+    enabled = forms.BooleanField(required=False)
+
+
 class AssignDnsForm(forms.Form):
     dns_account = forms.ModelChoiceField(queryset=DnsAccount.objects.filter(enabled=True))
 
@@ -141,6 +161,7 @@ class CertificateFilterForm(FilterForm):
     name = text_filter(help_text="Part of a name in the certificate.")
     status = choice_filter(CertificateStatus.choices)
     expiry = choice_filter(ExpiryBand.choices, label="Expiry")
+    attention = choice_filter([(NEEDS_ATTENTION, "Needs attention")], label="Attention")
 
     def narrow(self, queryset, values):
         return search_certificates(
@@ -148,6 +169,7 @@ class CertificateFilterForm(FilterForm):
             status=values.get("status", ""),
             expiry=values.get("expiry", ""),
             text=values.get("name", "").strip(),
+            attention=values.get("attention") == NEEDS_ATTENTION,
         )
 
 

@@ -156,14 +156,15 @@ class CertificateVersion(models.Model):
         created_by,
         created_by_name,
     ):
-        """An unsaved version whose serial, issuer, key type and validity are read from
-        the certificate itself."""
+        """An unsaved version whose serial, issuer, key type, key fingerprint and validity
+        are read from the certificate itself."""
         facts = describe_certificate(certificate_pem)
         return cls(
             certificate=certificate,
             serial_number=facts.serial_number,
             issuer=facts.issuer,
             key_type=facts.key_type,
+            key_fingerprint=facts.key_fingerprint,
             not_before=facts.not_before,
             not_after=facts.not_after,
             certificate_pem=certificate_pem,

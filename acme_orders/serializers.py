@@ -7,6 +7,7 @@ from acme_orders.choices import (
     KeyAlgorithm,
     KeyPolicy,
     KeystoreType,
+    RevocationReason,
     SignatureAlgorithm,
 )
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
@@ -82,11 +83,13 @@ class AssignDnsSerializer(serializers.Serializer):
 
 
 class CertificateVersionSerializer(serializers.ModelSerializer):
+    """One version (spec N2); `created_by_name` is a user's name or "scheduler"."""
+
     class Meta:
         model = CertificateVersion
         fields = [
-            "id", "serial_number", "issuer", "key_type", "not_before", "not_after",
-            "created_at", "created_by_name",
+            "id", "serial_number", "issuer", "key_type", "key_fingerprint", "not_before",
+            "not_after", "created_at", "created_by_name",
         ]  # fmt: skip
 
 
@@ -98,7 +101,7 @@ class CertificateSerializer(serializers.ModelSerializer):
         model = Certificate
         fields = [
             "id", "common_name", "domains", "status", "days_left", "current_version",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "revoked_at", "revocation_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -106,6 +109,18 @@ class CertificateSerializer(serializers.ModelSerializer):
 class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.PEM)
     include_key = serializers.BooleanField(default=False)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="An id from .../versions/ (spec N2); the current version by default.",
+    )
+
+
+class RevokeSerializer(serializers.Serializer):
+    """The body of POST /api/v1/certificates/{id}/revoke/ (spec X1)."""
+
+    reason = serializers.ChoiceField(choices=RevocationReason.choices)
 
 
 class EmailCertificateSerializer(serializers.Serializer):

@@ -5,6 +5,44 @@ from acme_orders import views
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("certificates/", views.CertificateListView.as_view(), name="certificate-list"),
+    path(
+        "certificates/<int:pk>/", views.CertificateDetailView.as_view(), name="certificate-detail"
+    ),
+    path(
+        "certificates/<int:pk>/history/",
+        views.CertificateHistoryView.as_view(),
+        name="certificate-history",
+    ),
+    path(
+        "certificates/<int:pk>/export/",
+        views.CertificateExportView.as_view(),
+        name="certificate-export",
+    ),
+    path(
+        "certificates/<int:pk>/renew/",
+        views.RenewCertificateView.as_view(),
+        name="certificate-renew",
+    ),
+    path(
+        "certificates/<int:pk>/retry-renewal/",
+        views.RetryRenewalView.as_view(),
+        name="certificate-retry-renewal",
+    ),
+    path(
+        "certificates/<int:pk>/auto-renew/",
+        views.AutoRenewView.as_view(),
+        name="certificate-auto-renew",
+    ),
+    path(
+        "certificates/<int:pk>/revoke/",
+        views.RevokeCertificateView.as_view(),
+        name="certificate-revoke",
+    ),
+    path(
+        "certificates/<int:pk>/delete/",
+        views.DeleteCertificateView.as_view(),
+        name="certificate-delete",
+    ),
     path("acme/letsencrypt/request/", views.RequestCreateView.as_view(), name="request-create"),
     path(
         "acme/letsencrypt/request/profiles/",

@@ -17,21 +17,75 @@ from acme_orders.choices import (
     Solver,
 )
 from acme_orders.forms import (
+    NEEDS_ATTENTION,
     AssignDnsForm,
+    AutoRenewForm,
+    CertificateExportForm,
     CertificateFilterForm,
     CertificateRequestForm,
     EmailCertificateForm,
     ExportForm,
     PendingRequestFilterForm,
     ProfileFieldQuery,
+    RevokeForm,
 )
-from acme_orders.models import Certificate, CertificateRequest, Challenge
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
 from acme_orders.pipeline import ACTIVE_STATUSES, OPEN_CHALLENGE_STATUSES
 from acme_orders.profiles import offered_profiles
-from acme_orders.repository import certificate_counts, open_request_counts
+from acme_orders.repository import (
+    attention_reasons,
+    certificate_counts,
+    expiry_timeline,
+    needs_attention_filter,
+    open_request_counts,
+)
 from certlife.forms import apply_action_errors
 from certlife.health import background_status
 from certlife.query import FilteredListMixin
+
+WITH_VERSION = Certificate.objects.select_related("current_version")
+# The "Needs attention" list on the dashboard shows this many; the list page shows all.
+ATTENTION_SHOWN = 20
+# The expiry chart's drawing area, in SVG user units.
+CHART_BAR_WIDTH, CHART_GAP, CHART_HEIGHT = 36, 8, 120
+
+
+def timeline_chart(timeline) -> dict:
+    """The expiry timeline as bars for the dashboard's inline SVG (no script, no CDN)."""
+    highest = max([week.count for week in timeline.weeks] + [1])
+    bars = []
+    for index, week in enumerate(timeline.weeks):
+        height = round(CHART_HEIGHT * week.count / highest)
+        bars.append(
+            {
+                "week": week,
+                "label": f"W{index + 1}",
+                "x": index * (CHART_BAR_WIDTH + CHART_GAP),
+                "y": CHART_HEIGHT - height,
+                "height": height,
+            }
+        )
+    return {
+        "bars": bars,
+        "bar_width": CHART_BAR_WIDTH,
+        "height": CHART_HEIGHT,
+        "width": len(bars) * (CHART_BAR_WIDTH + CHART_GAP),
+        "timeline": timeline,
+    }
+
+
+def needs_attention() -> dict:
+    """The dashboard's "Needs attention" list: the first ATTENTION_SHOWN, soonest expiry
+    first, each with its reasons, and how many there are in all (two queries)."""
+    queryset = Certificate.objects.filter(needs_attention_filter()).select_related(
+        "current_version"
+    )
+    shown = queryset.order_by("current_version__not_after", "id")[:ATTENTION_SHOWN]
+    return {
+        "rows": [(certificate, attention_reasons(certificate)) for certificate in shown],
+        "total": queryset.count(),
+        "filter_value": NEEDS_ATTENTION,
+    }
 
 
 class DashboardView(TemplateView):
@@ -41,6 +95,8 @@ class DashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         if self.request.user.has_perm("acme_orders.view_certificate"):
             context["counts"] = certificate_counts()
+            context["chart"] = timeline_chart(expiry_timeline())
+            context["attention"] = needs_attention()
         if self.request.user.has_perm("acme_orders.view_certificaterequest"):
             context["request_counts"] = open_request_counts()
         # Whether renewals run is for people with a role; a user without one sees nothing.
@@ -57,6 +113,186 @@ class CertificateListView(PermissionRequiredMixin, FilteredListMixin, ListView):
     paginate_by = 50
     queryset = Certificate.objects.select_related("current_version")
     filter_form_class = CertificateFilterForm
+
+
+class CertificateDetailView(PermissionRequiredMixin, DetailView):
+    """One certificate: its names and current version, its renewal schedule and why,
+    and its buttons (docs/features.md P4, N1-N6, X1, X2)."""
+
+    permission_required = "acme_orders.view_certificate"
+    queryset = Certificate.objects.select_related("current_version")
+    template_name = "acme_orders/certificate_detail.html"
+
+    def get_context_data(self, **kwargs):
+        open_renewal = (
+            self.object.requests.exclude(status=RequestStatus.SAVED).order_by("-created_at").first()
+        )
+        return super().get_context_data(
+            export_form=CertificateExportForm(),
+            auto_renew_form=AutoRenewForm(initial={"enabled": not self.object.auto_renew}),
+            open_renewal=open_renewal,
+            **kwargs,
+        )
+
+
+class CertificateHistoryView(PermissionRequiredMixin, DetailView):
+    """History (spec N2): every version, newest first, each downloadable."""
+
+    permission_required = "acme_orders.view_certificate"
+    model = Certificate
+    template_name = "acme_orders/certificate_history.html"
+
+    def get_context_data(self, **kwargs):
+        versions = self.object.versions.select_related("created_by").order_by("-created_at", "-id")
+        return super().get_context_data(
+            versions=versions, export_form=CertificateExportForm(), **kwargs
+        )
+
+
+class CertificateExportView(PermissionRequiredMixin, View):
+    """Download the current version, or the version chosen in the history (spec P2, N2);
+    the key only on explicit choice and with the permission (checked by the action)."""
+
+    permission_required = "acme_orders.export_certificate"
+
+    def post(self, request, pk: int):
+        certificate = get_object_or_404(Certificate, pk=pk)
+        form = CertificateExportForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an export format.")
+            return redirect("certificate-detail", pk=pk)
+        version = None
+        if form.cleaned_data["version"]:
+            version = get_object_or_404(
+                CertificateVersion, pk=form.cleaned_data["version"], certificate=certificate
+            )
+        try:
+            exported = actions.certificate_export_file(
+                certificate,
+                version=version,
+                actor=request.user,
+                export_format=form.cleaned_data["format"],
+                include_key=form.cleaned_data["include_key"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect("certificate-detail", pk=pk)
+        response = HttpResponse(exported.content, content_type=exported.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+        return response
+
+
+class CertificateButtonView(PermissionRequiredMixin, View):
+    """A POST-only button of a certificate: `run` calls the action and returns the
+    message shown and where to go; a refusal is shown on the certificate's page."""
+
+    def post(self, request, pk: int):
+        certificate = get_object_or_404(Certificate, pk=pk)
+        try:
+            message, target = self.run(certificate)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect("certificate-detail", pk=pk)
+        messages.success(request, message)
+        return target
+
+    def run(self, certificate):
+        raise NotImplementedError
+
+
+class RenewCertificateView(CertificateButtonView):
+    """Renew certificate (spec N1): the new request's page shows Renewed when issued."""
+
+    permission_required = ["acme_orders.renew_certificate", "acme_orders.add_certificaterequest"]
+
+    def run(self, certificate):
+        renewal = actions.renew_certificate(certificate, actor=self.request.user)
+        message = "Renewal requested: when it reads Renewed, click it to save the new version."
+        return message, redirect("request-detail", pk=renewal.pk)
+
+
+class RetryRenewalView(CertificateButtonView):
+    """Retry now (spec N3): the next automatic attempt is due at once, whatever its backoff."""
+
+    permission_required = "acme_orders.renew_certificate"
+
+    def run(self, certificate):
+        actions.retry_renewal(certificate, actor=self.request.user)
+        message = "The scheduler will try to renew it on its next run (within a minute)."
+        return message, redirect("certificate-detail", pk=certificate.pk)
+
+
+class AutoRenewView(CertificateButtonView):
+    """The per-certificate switch of automatic renewal (spec N5)."""
+
+    permission_required = "acme_orders.change_certificate"
+
+    def run(self, certificate):
+        form = AutoRenewForm(self.request.POST)
+        form.is_valid()
+        enabled = form.cleaned_data.get("enabled", False)
+        actions.set_auto_renew(certificate, enabled=enabled, actor=self.request.user)
+        message = "Automatic renewal is on." if enabled else "Automatic renewal is off."
+        return message, redirect("certificate-detail", pk=certificate.pk)
+
+
+class RevokeCertificateView(PermissionRequiredMixin, View):
+    """Revoke (spec X1): a confirmation that says what revocation does and asks for a
+    reason; the CA's answer is shown at once (the action asks it in this request)."""
+
+    permission_required = "acme_orders.revoke_certificate"
+    template_name = "acme_orders/certificate_revoke.html"
+
+    def get(self, request, pk: int):
+        certificate = get_object_or_404(
+            Certificate.objects.select_related("current_version"), pk=pk
+        )
+        return render(
+            request, self.template_name, {"certificate": certificate, "form": RevokeForm()}
+        )
+
+    def post(self, request, pk: int):
+        certificate = get_object_or_404(
+            Certificate.objects.select_related("current_version"), pk=pk
+        )
+        form = RevokeForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.revoke_certificate(
+                    certificate, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ValidationError as error:
+                apply_action_errors(form, error)
+            else:
+                messages.success(
+                    request, f"{certificate.common_name} is revoked at the CA and in certlife."
+                )
+                return redirect("certificate-detail", pk=pk)
+        context = {"certificate": certificate, "form": form}
+        return render(request, self.template_name, context, status=400)
+
+
+class DeleteCertificateView(PermissionRequiredMixin, View):
+    """Delete (spec X2): removed from certlife only; the confirmation says it stays valid."""
+
+    permission_required = "acme_orders.delete_certificate"
+    template_name = "acme_orders/certificate_delete.html"
+
+    def get(self, request, pk: int):
+        certificate = get_object_or_404(
+            Certificate.objects.select_related("current_version"), pk=pk
+        )
+        return render(request, self.template_name, {"certificate": certificate})
+
+    def post(self, request, pk: int):
+        certificate = get_object_or_404(Certificate, pk=pk)
+        name = certificate.common_name
+        actions.delete_certificate(certificate, actor=request.user)
+        messages.success(request, f"{name} is deleted from certlife; it stays valid at the CA.")
+        return redirect("certificate-list")
 
 
 @login_not_required

@@ -295,3 +295,24 @@ class ScheduledSteps:
 
     def delay(self, request_id, *args):
         self.sent.append((request_id, 0))
+
+
+def issue_manually(worker: InProcessWorker, pebble, request, *, actor) -> CertificateRequest:
+    """Drive a manual HTTP-01 `request` to Available in this process, as a person would:
+    wait for its challenges, serve the tokens on Pebble's HTTP-01 port, Verify."""
+    from acme_orders.actions import verify_request
+
+    def has_challenges(current) -> bool:
+        return current.status != "pending" or (
+            bool(current.order_url) and current.challenges.exists()
+        )
+
+    request = worker.drive(request.pk, until=has_challenges)
+    tokens = {c.token: c.key_authorization for c in request.challenges.exclude(token="")}
+    with pebble.http01_server(tokens=tokens):
+        # Names the CA already holds valid authorizations for need no Verify.
+        if request.status == "pending" and not request.verify_requested:
+            verify_request(request, actor=actor)
+        request = worker.drive(request.pk)
+    assert request.status == "available", (request.status, request.error)
+    return request

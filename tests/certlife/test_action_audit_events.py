@@ -337,6 +337,36 @@ def set_auto_renew(world):
     return target_of(certificate)
 
 
+def _certificate_issued_by_pebble(world):
+    from tests.acme_orders.e2e_helpers import InProcessWorker, issue_manually, new_request
+
+    administrator = world.user("administrator")
+    worker = InProcessWorker(world._request.getfixturevalue("monkeypatch"))
+    request = new_request(world.registered_account(), administrator, ["revoke.example.com"])
+    issued = issue_manually(worker, world.pebble, request, actor=administrator)
+    return request_actions.save_to_repository(issued, actor=administrator)
+
+
+@row(request_actions.revoke_certificate, "certificate.revoke")
+def revoke(world):
+    certificate = _certificate_issued_by_pebble(world)
+    request_actions.revoke_certificate(
+        certificate, reason="cessationOfOperation", actor=world.user("administrator")
+    )
+    return target_of(certificate)
+
+
+@row(request_actions.revoke_certificate, "certificate.revoke", outcome=FAILURE)
+def revoke_without_a_reason(world):
+    certificate = world.certificate()
+    refused(
+        lambda: request_actions.revoke_certificate(
+            certificate, reason="", actor=world.user("administrator")
+        )
+    )
+    return target_of(certificate)
+
+
 @row(request_actions.delete_certificate, "certificate.delete")
 def delete_certificate(world):
     certificate = world.certificate()

@@ -64,6 +64,17 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET audit-log": AUDIT_READERS,
     # Certificates and requests.
     "GET certificate-list": READERS,
+    "GET certificate-detail": READERS,
+    "GET certificate-history": READERS,
+    "POST certificate-export": OPERATORS,
+    "POST certificate-export +key": ADMINISTRATORS,
+    "POST certificate-renew": OPERATORS,
+    "POST certificate-retry-renewal": OPERATORS,
+    "POST certificate-auto-renew": ADMINISTRATORS,
+    "GET certificate-revoke": ADMINISTRATORS,
+    "POST certificate-revoke": ADMINISTRATORS,  # an empty body: no call reaches a CA
+    "GET certificate-delete": ADMINISTRATORS,
+    "POST certificate-delete": ADMINISTRATORS,
     "GET request-create": OPERATORS,
     "POST request-create": OPERATORS,
     "POST request-profiles": OPERATORS,
@@ -139,6 +150,7 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET api-certificate-export": OPERATORS,
     "GET api-certificate-export +key": ADMINISTRATORS,
     "POST api-certificate-renew": OPERATORS,
+    "POST api-certificate-revoke": ADMINISTRATORS,  # an empty body: no call reaches a CA
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -153,6 +165,8 @@ BODIES: dict[str, dict] = {
     "POST api-request-email +key": {"to": RECIPIENT, "include_key": True},
     "GET api-certificate-export": {"format": "pem"},
     "GET api-certificate-export +key": {"format": "pem", "include_key": "true"},
+    "POST certificate-export": {"format": "pem"},
+    "POST certificate-export +key": {"format": "pem", "include_key": "on"},
 }
 UI_METHODS = ("get", "post")  # what the pages' forms and links send
 # HEAD is GET without a body and OPTIONS describes a route: neither needs its own row.

@@ -1,6 +1,6 @@
 """`manage.py certificates <list|request|show|verify|new-challenge|assign-dns|save|
-email|export|renew|delete>`: certificate requests and the repository from the command line
-(spec S4). The same actions as the UI and the API, audited as "cli"."""
+email|export|renew|revoke|history|delete>`: certificate requests and the repository
+from the command line (spec S4). The same actions as the UI and the API, audited as "cli"."""
 
 from django.core.management.base import CommandError
 
@@ -13,9 +13,10 @@ from acme_orders.choices import (
     ExportFormat,
     KeyPolicy,
     KeystoreType,
+    RevocationReason,
     SignatureAlgorithm,
 )
-from acme_orders.models import Certificate, CertificateRequest
+from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.request_settings import RequestSettings
 from certlife.management.action_command import (
     ActionCommand,
@@ -57,6 +58,13 @@ def _request_settings(options) -> RequestSettings:
     )
 
 
+def _version(certificate: Certificate, pk: str) -> CertificateVersion:
+    found = certificate.versions.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if found is None:
+        raise CommandError(f"No version numbered {pk!r} of this certificate.")
+    return found
+
+
 def _dns_account(name_or_provider: str) -> DnsAccount:
     found = DnsAccount.objects.filter(provider=name_or_provider).first()
     found = found or DnsAccount.objects.filter(name=name_or_provider).first()
@@ -66,7 +74,10 @@ def _dns_account(name_or_provider: str) -> DnsAccount:
 
 
 class Command(ActionCommand):
-    help = "Request, inspect, save, export and renew certificates from the command line."
+    help = (
+        "Request, inspect, save, export, renew, revoke certificates and list their history "
+        "from the command line."
+    )
 
     def add_subcommands(self, commands):
         listing = commands.add_parser("list", help="List the repository's certificates.")
@@ -109,8 +120,16 @@ class Command(ActionCommand):
         export.add_argument("--include-key", action="store_true")
         export.add_argument("--password-file", help="Keystore password file (- for stdin).")
         export.add_argument("--output", required=True, help="File to create (mode 0600).")
+        export.add_argument("--version-id", help="Version id (see history); default current.")
 
         commands.add_parser("renew", help="Renew a certificate.").add_argument("certificate")
+        revoke = commands.add_parser(
+            "revoke", help="Revoke at the CA: sites using it lose HTTPS at once."
+        )
+        revoke.add_argument("certificate")
+        revoke.add_argument("--reason", required=True, choices=RevocationReason.values)
+        history = commands.add_parser("history", help="Every version of a certificate.")
+        history.add_argument("certificate")
         delete = commands.add_parser("delete", help="Remove from certlife (stays valid).")
         delete.add_argument("certificate")
         delete.add_argument("--yes", action="store_true", help="Confirm.")
@@ -178,8 +197,11 @@ class Command(ActionCommand):
 
     def do_export(self, actor, *, certificate, include_key, password_file, output, **options):
         password = read_text_file(password_file, "password").strip() if password_file else ""
+        chosen = _get(Certificate, certificate, "certificate")
+        version = options["version_id"]
         exported = actions.certificate_export_file(
-            _get(Certificate, certificate, "certificate"),
+            chosen,
+            version=_version(chosen, version) if version else None,
             actor=actor,
             export_format=options["format"],
             include_key=include_key,
@@ -194,6 +216,38 @@ class Command(ActionCommand):
             _get(Certificate, certificate, "certificate"), actor=actor
         )
         self.stdout.write(f"{renewal.pk}")
+        self.stderr.write(
+            f"Renewal request {renewal.pk} started; when it is available, save it with "
+            f"`certificates save {renewal.pk}`."
+        )
+
+    def do_revoke(self, actor, *, certificate, reason, **options):
+        revoked = actions.revoke_certificate(
+            _get(Certificate, certificate, "certificate"), reason=reason, actor=actor
+        )
+        self.stdout.write(f"Revoked {revoked.common_name} at the CA ({reason}).")
+
+    def do_history(self, actor, *, certificate, **options):
+        """One line per version, newest first: id, serial, not before, not after, saved
+        at, by whom (or scheduler), key type, key fingerprint, issuer; * marks the current."""
+        chosen = _get(Certificate, certificate, "certificate")
+        for version in chosen.versions.order_by("-created_at", "-id"):
+            current = "*" if version.pk == chosen.current_version_id else " "
+            self.stdout.write(
+                "\t".join(
+                    [
+                        f"{current}{version.pk}",
+                        version.serial_number,
+                        f"{version.not_before:%Y-%m-%d %H:%M}",
+                        f"{version.not_after:%Y-%m-%d %H:%M}",
+                        f"{version.created_at:%Y-%m-%d %H:%M}",
+                        version.created_by_name,
+                        version.key_type,
+                        version.key_fingerprint or "-",
+                        version.issuer,
+                    ]
+                )
+            )
 
     def do_delete(self, actor, *, certificate, yes, **options):
         if not yes:
