@@ -29,6 +29,8 @@ app.conf.beat_schedule = {
         "task": "dns_providers.tasks.fail_unfinished_connection_tests",
         "schedule": 60,
     },
+    "send-expiry-alerts": {"task": "alerts.tasks.send_expiry_alerts", "schedule": 60},
+    "retry-alert-deliveries": {"task": "alerts.tasks.retry_alert_deliveries", "schedule": 60},
 }
 
 
