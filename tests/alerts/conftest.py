@@ -1,16 +1,15 @@
 """A real SMTP server (aiosmtpd) and a real HTTP receiver on loopback, started by the
 tests; Django's SMTP backend and certlife.outbound's guarded session talk to them."""
 
-import json
 import socket
-import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.alerts.receivers import WebhookReceiver
 
 
 def free_port() -> int:
@@ -51,50 +50,7 @@ def smtp_inbox(settings):
     controller.stop()
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class WebhookReceiver:
-    """An HTTP server on loopback that records every POST and answers the next status
-    of `answers` (then 200 once they are used up)."""
-
-    def __init__(self):
-        self.received: list[Received] = []
-        self.answers: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                length = int(self.headers.get("Content-Length") or 0)
-                receiver.received.append(
-                    Received(self.path, dict(self.headers), self.rfile.read(length))
-                )
-                status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
-
-
 @pytest.fixture
 def webhook_receiver(allow_loopback):
-    receiver = WebhookReceiver()
-    receiver.thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    with WebhookReceiver() as receiver:
+        yield receiver
