@@ -40,6 +40,8 @@ app.conf.beat_schedule = {
         "task": "acme_orders.tasks.refresh_due_renewal_infos",
         "schedule": RENEWAL_SWEEP_SECONDS,
     },
+    "send-expiry-alerts": {"task": "alerts.tasks.send_expiry_alerts", "schedule": 60},
+    "retry-alert-deliveries": {"task": "alerts.tasks.retry_alert_deliveries", "schedule": 60},
 }
 
 

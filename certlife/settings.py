@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "acme_orders",
     "dns_providers",
     "agents",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,35 @@ else:
     EMAIL_FILE_PATH = DATA_DIR / "outbox"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="certlife@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def env_positive_numbers(name: str, *, default: str, whole: bool) -> tuple[float, ...]:
+    """Comma-separated positive numbers (whole ones if `whole`), largest first."""
+    numbers = []
+    for item in env.str(name, default=default).split(","):
+        try:
+            number = int(item) if whole else float(item)
+        except ValueError:
+            number = 0
+        if not number > 0 or (not whole and number >= 1):
+            rule = "whole numbers of days, e.g. 15,7,1" if whole else "fractions, e.g. 0.3"
+            raise ImproperlyConfigured(f"{name}: expected {rule}, got {item.strip()!r}")
+        numbers.append(number)
+    return tuple(sorted(set(numbers), reverse=True))
+
+
+# Alerts (spec N4, N7; alerts/). Expiry alerts go out this many days before expiry, once
+# per certificate version and threshold; certificates that live under 10 days are alerted
+# when this fraction of their lifetime is left instead. Extra recipients get every alert.
+CERTLIFE_EXPIRY_ALERT_DAYS = env_positive_numbers(
+    "CERTLIFE_EXPIRY_ALERT_DAYS", default="15", whole=True
+)
+CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS = env_positive_numbers(
+    "CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS", default="0.3", whole=False
+)
+CERTLIFE_ALERT_RECIPIENTS = env.list("CERTLIFE_ALERT_RECIPIENTS", default=[])
+# How alerts link back to certlife (the address users open it at).
+CERTLIFE_BASE_URL = env.str("CERTLIFE_BASE_URL", default="http://localhost:8000").rstrip("/")
 
 # Outbound proxy for every call to a CA or a DNS provider API (spec A8). `requests`
 # also reads HTTPS_PROXY and REQUESTS_CA_BUNDLE from the environment by itself.

@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
+import alerts.actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -25,6 +26,8 @@ from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest
 from acme_orders.request_settings import RequestSettings
+from alerts import actions as alert_actions
+from alerts.models import AlertChannel
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -40,12 +43,14 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     acme_orders.actions,
     dns_providers.actions,
     certlife.actions,
+    alerts.actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
 NOT_ACTIONS = {
     "dns_providers.actions.provider_class_for": "looks up the provider registry; no write",
     "dns_providers.actions.cleaned_credentials": "validates credentials; no write",
+    "alerts.actions.cleaned_target": "validates a channel's target; no write",
 }
 
 SUCCESS, FAILURE, DENIED = AuditOutcome.SUCCESS, AuditOutcome.FAILURE, AuditOutcome.DENIED
@@ -541,6 +546,48 @@ def connection_test_failed(world):
     account = world.dns_account()
     dns_actions.record_connection_test(account, passed=False, message="refused", actor=None)
     return target_of(account)
+
+
+# alerts.actions
+
+
+def email_channel() -> AlertChannel:
+    return AlertChannel.objects.create(name="Team", kind="email", target="team@example.com")
+
+
+@row(alert_actions.create_alert_channel, "alert_channel.create")
+def create_channel(world):
+    channel = alert_actions.create_alert_channel(
+        name="Hook",
+        kind="webhook",
+        target="https://hooks.example.com/secret",
+        actor=world.user("administrator"),
+    )
+    return target_of(channel)
+
+
+@row(alert_actions.update_alert_channel, "alert_channel.update")
+def update_channel(world):
+    channel = email_channel()
+    alert_actions.update_alert_channel(
+        channel, target="ops@example.com", actor=world.user("administrator")
+    )
+    return target_of(channel)
+
+
+@row(alert_actions.delete_alert_channel, "alert_channel.delete")
+def delete_channel(world):
+    channel = email_channel()
+    target = target_of(channel)
+    alert_actions.delete_alert_channel(channel, actor=world.user("administrator"))
+    return target
+
+
+@row(alert_actions.send_test_alert, "alert_channel.test")
+def send_channel_test(world):
+    channel = email_channel()
+    alert_actions.send_test_alert(channel, actor=world.user("administrator"))
+    return target_of(channel)
 
 
 # certlife.actions

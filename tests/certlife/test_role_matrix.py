@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
+from alerts.models import AlertChannel
 from dns_providers.models import DnsAccount
 from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
 
@@ -117,6 +118,15 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "POST dns-account-enable": ADMINISTRATORS,
     "POST dns-account-disable": ADMINISTRATORS,
     "POST dns-account-test": ADMINISTRATORS,
+    # Manage >> Alerts: administrators write (spec N7).
+    "GET alert-channel-list": READERS,
+    "GET alert-channel-add": ADMINISTRATORS,
+    "POST alert-channel-add": ADMINISTRATORS,
+    "GET alert-channel-edit": ADMINISTRATORS,
+    "POST alert-channel-edit": ADMINISTRATORS,
+    "GET alert-channel-delete": ADMINISTRATORS,
+    "POST alert-channel-delete": ADMINISTRATORS,
+    "POST alert-channel-test": ADMINISTRATORS,
     # API (spec S4: the same roles as the UI).
     "GET api-schema": SIGNED_IN,  # the contract, no data
     "GET api-audit-events": AUDIT_READERS,
@@ -151,6 +161,12 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET api-certificate-export +key": ADMINISTRATORS,
     "POST api-certificate-renew": OPERATORS,
     "POST api-certificate-revoke": ADMINISTRATORS,  # an empty body: no call reaches a CA
+    "GET api-alert-channel-list": READERS,
+    "POST api-alert-channel-list": ADMINISTRATORS,
+    "GET api-alert-channel-detail": READERS,
+    "PATCH api-alert-channel-detail": ADMINISTRATORS,
+    "DELETE api-alert-channel-detail": ADMINISTRATORS,
+    "POST api-alert-channel-test": ADMINISTRATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -298,11 +314,15 @@ def make_route_objects() -> dict[str, int]:
         provider="cloudflare", name="Cloudflare", credentials='{"api_token": "t"}'
     )
     certificate = make_repository_certificate(["repo.example.com"])
+    alert_channel = AlertChannel.objects.create(
+        name="Team", kind="email", target="team@example.com"
+    )
     return {
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
         "certificate": certificate.pk,
+        "alert-channel": alert_channel.pk,
     }
 
 

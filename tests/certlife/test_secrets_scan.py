@@ -9,7 +9,9 @@ Planted:
 - keystore passwords (PKCS#12 and JKS);
 - every secret credential field of every DNS provider, created and then updated through
   `dns_providers.actions` with distinctive values, each proven (or refused) by a
-  connection test against the provider's fake, moto or BIND.
+  connection test against the provider's fake, moto or BIND;
+- alert channel webhook URLs (generic, Slack, Teams), each sent a test alert through a
+  local receiver, one of which first answers 500 and is then replaced.
 
 Looked for, as the value itself, its base64, and for keys every line of their PEM
 bodies (PKCS#8 and traditional) and their JWK private value:
@@ -47,6 +49,9 @@ from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest, Challenge
+from alerts import actions as alert_actions
+from alerts import delivery as alert_delivery
+from alerts.models import AlertChannel, AlertDelivery
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.encryption import encrypted_fields
@@ -55,6 +60,7 @@ from dns_providers import tasks as dns_tasks
 from dns_providers.models import DnsAccount
 from dns_providers.providers import PROVIDERS
 from tests.acme_orders.e2e_helpers import InProcessWorker, new_request
+from tests.alerts.receivers import WebhookReceiver
 from tests.dns_providers.fakes import ZONES
 from tests.dns_providers.fakes.azure import FakeAzure
 from tests.dns_providers.fakes.cloudflare import FakeCloudflare
@@ -412,6 +418,32 @@ def plant_certificates(planted, worker, pebble, actor, registered, imported, rfc
     assert with_imported.private_key_pem == imported_key
 
 
+# Planting: alert channel webhook URLs, each sent a test alert
+
+
+def send_test(channel: AlertChannel, actor) -> AlertDelivery:
+    """ "Send test", then its task run here as the worker would."""
+    delivery = alert_actions.send_test_alert(channel, actor=actor)
+    alert_delivery.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def plant_alert_channels(planted: Planted, actor, receiver: WebhookReceiver) -> None:
+    for kind in ("webhook", "slack", "teams"):
+        url = receiver.url(f"/{kind}/{marker(kind)}")
+        wrong = planted.add(f"{kind} URL answered 500 (refused)", url)
+        receiver.answers = [500]
+        channel = alert_actions.create_alert_channel(
+            name=kind, kind=kind, target=wrong, actor=actor
+        )
+        assert send_test(channel, actor).status == "failed"
+        right = planted.add(f"{kind} URL", receiver.url(f"/{kind}/{marker(kind)}"))
+        alert_actions.update_alert_channel(channel, target=right, actor=actor)
+        assert send_test(channel, actor).status == "sent"
+    assert len(receiver.received) == 6
+
+
 # Looking: the database
 
 
@@ -482,6 +514,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "account-": AcmeAccount,
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
+    "alert-channel-": AlertChannel,
 }
 
 
@@ -623,6 +656,8 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
         registered, imported = plant_accounts(planted, administrator, pebble, eab_pebble, eab_kid)
         rfc2136 = plant_dns_accounts(planted, administrator, fakes, moto_route53, bind_dns)
         plant_certificates(planted, worker, pebble, administrator, registered, imported, rfc2136)
+        receiver = stack.enter_context(WebhookReceiver())
+        plant_alert_channels(planted, administrator, receiver)
 
     # What certlife keeps is really in its encrypted columns, so a plain column would be
     # seen by the scan. Not kept: refused credentials (replaced), the EAB key (used once),
