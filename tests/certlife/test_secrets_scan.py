@@ -46,7 +46,7 @@ from accounts import actions as account_actions
 from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
-from acme_orders.models import CertificateRequest, Challenge
+from acme_orders.models import Certificate, CertificateRequest, Challenge
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.encryption import encrypted_fields
@@ -482,6 +482,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "account-": AcmeAccount,
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
+    "certificate-": Certificate,
 }
 
 
