@@ -302,6 +302,8 @@ def test_the_needs_attention_list_says_why(client, operator):
     assert attention["total"] == 4
     listed = client.get("/certificates/", {"attention": "yes"}).context["object_list"]
     assert {c.common_name for c in listed} == set(reasons)
+    api_listed = client.get("/api/v1/certificates/", {"attention": "yes"}).json()["results"]
+    assert {c["common_name"] for c in api_listed} == set(reasons)
 
 
 def test_the_needs_attention_list_is_limited_and_links_to_all(client, operator):

@@ -192,6 +192,7 @@ def test_a_page_past_the_end_is_a_404_and_good_pages_answer(
 BAD_FILTERS = [
     ("/api/v1/certificates/", {"status": "bogus"}),
     ("/api/v1/certificates/", {"expiry": "bogus"}),
+    ("/api/v1/certificates/", {"attention": "bogus"}),
     ("/api/v1/certificates/", {"name": "x" * 256}),
     ("/api/v1/requests/", {"status": "bogus"}),
     ("/api/v1/requests/", {"name": "x" * 256}),
@@ -276,7 +277,8 @@ def test_the_schema_describes_the_query_parameters_of_lists(api_as, administrato
         return {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
 
     certificates = parameters("/api/v1/certificates/")
-    assert set(certificates) == {"page", "page_size", "name", "status", "expiry"}
+    assert set(certificates) == {"page", "page_size", "name", "status", "expiry", "attention"}
+    assert certificates["attention"]["enum"] == ["yes"]
     assert certificates["status"]["enum"] == ["active", "revoked"]
     assert certificates["name"]["maxLength"] == 255
     assert {"status", "name"} <= set(parameters("/api/v1/requests/"))

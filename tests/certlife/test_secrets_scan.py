@@ -48,7 +48,7 @@ from accounts import actions as account_actions
 from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
-from acme_orders.models import CertificateRequest, Challenge
+from acme_orders.models import Certificate, CertificateRequest, Challenge
 from alerts import actions as alert_actions
 from alerts import delivery as alert_delivery
 from alerts.models import AlertChannel, AlertDelivery
@@ -515,6 +515,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
     "alert-channel-": AlertChannel,
+    "certificate-": Certificate,
 }
 
 
