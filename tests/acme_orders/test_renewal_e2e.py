@@ -335,8 +335,8 @@ def test_backoff_is_1_10_100_minutes_then_daily_across_a_worker_restart(
             )
         assert renewal.run_renewal_sweep(now).started == [certificate.pk]
 
-        def failed(count=failures):
-            return Certificate.objects.filter(pk=certificate.pk, renewal_failures=count).first()
+        def failed(count=failures, pk=certificate.pk):
+            return Certificate.objects.filter(pk=pk, renewal_failures=count).first()
 
         certificate = wait_until(failed, 120, f"failure {failures}")
         attempt = certificate.requests.filter(automatic=True).latest("created_at")

@@ -139,6 +139,8 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET api-certificate-export": OPERATORS,
     "GET api-certificate-export +key": ADMINISTRATORS,
     "POST api-certificate-renew": OPERATORS,
+    "PATCH api-certificate-detail": OPERATORS,
+    "POST api-certificate-retry-renewal": OPERATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -152,6 +154,7 @@ BODIES: dict[str, dict] = {
     "POST api-request-email": {"to": RECIPIENT},
     "POST api-request-email +key": {"to": RECIPIENT, "include_key": True},
     "GET api-certificate-export": {"format": "pem"},
+    "PATCH api-certificate-detail": {"auto_renew": False},
     "GET api-certificate-export +key": {"format": "pem", "include_key": "true"},
 }
 UI_METHODS = ("get", "post")  # what the pages' forms and links send
