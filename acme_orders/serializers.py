@@ -99,7 +99,8 @@ class RenewalSerializer(serializers.Serializer):
     )  # fmt: skip
 
     due_at = serializers.DateTimeField(source="renewal_due_at", allow_null=True)
-    source = serializers.CharField(source="renewal_source")
+    # A declared field (DRF takes it out of the class), not Field.source: mypy cannot tell.
+    source = serializers.CharField(source="renewal_source")  # type: ignore[assignment]
     window_start = serializers.DateTimeField(source="renewal_window_start", required=False)
     window_end = serializers.DateTimeField(source="renewal_window_end", required=False)
     explanation_url = serializers.CharField(source="renewal_explanation_url", required=False)

@@ -10,20 +10,16 @@ from django.utils import timezone
 
 from acme_orders.models import Certificate, CertificateRequest
 from certlife.models import AuditEvent
-from tests.acme_orders.test_renewal_schedule import (  # noqa: F401 (fixtures)
-    dns_account,
-    no_network_tasks,
-    saved_certificate,
-)
+from tests.acme_orders.renewal_helpers import saved_certificate
 from tests.factories import make_acme_account
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_certificate_api_shows_when_and_why_it_renews(
-    api_as, auditor, dns_account, no_network_tasks
+    api_as, auditor, renewal_dns_account, no_network_tasks
 ):
-    certificate = saved_certificate(make_acme_account(), dns_account=dns_account)
+    certificate = saved_certificate(make_acme_account(), dns_account=renewal_dns_account)
     body = api_as(auditor).get(f"/api/v1/certificates/{certificate.pk}/").json()
     assert body["auto_renew"] is True
     block = body["renewal"]
@@ -50,9 +46,9 @@ def test_the_certificate_api_shows_when_and_why_it_renews(
 
 
 def test_patch_switches_automatic_renewal_and_is_audited(
-    api_as, operator, auditor, dns_account, no_network_tasks
+    api_as, operator, auditor, renewal_dns_account, no_network_tasks
 ):
-    certificate = saved_certificate(make_acme_account(), dns_account=dns_account)
+    certificate = saved_certificate(make_acme_account(), dns_account=renewal_dns_account)
     url = f"/api/v1/certificates/{certificate.pk}/"
     assert api_as(auditor).patch(url, {"auto_renew": False}, format="json").status_code == 403
     answer = api_as(operator).patch(url, {"auto_renew": False}, format="json")
@@ -65,12 +61,12 @@ def test_patch_switches_automatic_renewal_and_is_audited(
 
 
 def test_retry_now_makes_the_next_attempt_due_at_once(
-    api_as, operator, dns_account, no_network_tasks
+    api_as, operator, renewal_dns_account, no_network_tasks
 ):
     later = timezone.now() + timedelta(minutes=100)
     certificate = saved_certificate(
         make_acme_account(),
-        dns_account=dns_account,
+        dns_account=renewal_dns_account,
         renewal_failures=3,
         renewal_due_at=later,
         renewal_next_attempt_at=later,
@@ -81,11 +77,13 @@ def test_retry_now_makes_the_next_attempt_due_at_once(
     assert certificate.renewal_due_at <= timezone.now()
 
 
-def test_the_renewals_command_lists_due_and_next_and_runs_the_due(dns_account, no_network_tasks):
+def test_the_renewals_command_lists_due_and_next_and_runs_the_due(
+    renewal_dns_account, no_network_tasks
+):
     account = make_acme_account()
     now = timezone.now()
     saved_certificate(
-        account, dns_account=dns_account, domains=["due.example.com"],
+        account, dns_account=renewal_dns_account, domains=["due.example.com"],
         renewal_due_at=now - timedelta(minutes=1),
     )  # fmt: skip
     saved_certificate(account, domains=["manual.example.com"])

@@ -28,6 +28,7 @@ from tests.acme_orders.e2e_helpers import (
     request_body,
     wait_for_request,
 )
+from tests.acme_orders.renewal_helpers import pebble_like_certificate
 from tests.acme_orders.test_dns_issuance_e2e import harness_bind_credentials
 from tests.factories import make_key_pem
 
@@ -278,31 +279,6 @@ def test_the_cas_retry_after_is_clamped(retry_after, wait, db, allow_loopback):
     certificate.refresh_from_db()
     assert certificate.renewal_source == "ari"
     assert certificate.ari_next_check_at - certificate.ari_checked_at == wait
-
-
-def pebble_like_certificate() -> str:
-    """A self-signed certificate with an Authority Key Identifier, as a CA's has."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a.example.com")])
-    now = timezone.now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_backoff_is_1_10_100_minutes_then_daily_across_a_worker_restart(
