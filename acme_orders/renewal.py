@@ -521,4 +521,11 @@ def save_issued_automatic_renewals() -> None:
         status=RequestStatus.AVAILABLE, automatic=True, certificate__isnull=False
     )
     for request in issued:
-        save_automatic_renewal(request)
+        try:
+            save_automatic_renewal(request)
+        except Exception as error:  # one bad row must not stop every sweep
+            logger.error(
+                "Request %s: the issued renewal could not be saved:\n%s",
+                request.pk,
+                unexpected_errors.redacted_traceback(error, secrets=request.secret_values()),
+            )

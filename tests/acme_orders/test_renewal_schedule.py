@@ -14,7 +14,7 @@ from acme_orders import renewal, tasks
 from acme_orders.models import Certificate, CertificateRequest
 from acme_orders.signals import automatic_renewal_failed
 from tests.acme_orders.renewal_helpers import pebble_like_certificate, saved_certificate
-from tests.factories import make_acme_account
+from tests.factories import make_acme_account, make_issued_request
 
 NOT_BEFORE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -300,3 +300,17 @@ def test_replaces_only_for_a_version_of_the_same_account(db, renewal_dns_account
     version.account = make_acme_account(name="Another", directory="other.example.net")
     assert renewal.replaces_for(version, request) == ""
     assert renewal.replaces_for(None, request) == ""
+
+
+def test_the_sweep_saves_an_issued_automatic_renewal_a_stopped_worker_left(
+    db, renewal_dns_account, no_network_tasks
+):
+    account = make_acme_account()
+    certificate = saved_certificate(account, dns_account=renewal_dns_account)
+    issued = make_issued_request(account, domains=certificate.domains)
+    CertificateRequest.objects.filter(pk=issued.pk).update(automatic=True, certificate=certificate)
+    renewal.run_renewal_sweep()
+    certificate.refresh_from_db()
+    assert certificate.versions.count() == 2
+    assert certificate.current_version.created_by_name == "scheduler"
+    assert CertificateRequest.objects.get(pk=issued.pk).status == "saved"
