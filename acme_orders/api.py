@@ -10,6 +10,7 @@ from acme_orders.forms import CertificateFilterForm, RequestFilterForm
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion
 from acme_orders.serializers import (
     AssignDnsSerializer,
+    AutoRenewSerializer,
     CertificateRequestSerializer,
     CertificateSerializer,
     CertificateVersionSerializer,
@@ -116,6 +117,8 @@ class CertificateViewSet(
         "export": ["acme_orders.export_certificate"],
         "renew": ["acme_orders.renew_certificate", "acme_orders.add_certificaterequest"],
         "revoke": ["acme_orders.revoke_certificate"],
+        "partial_update": ["acme_orders.renew_certificate"],
+        "retry_renewal": ["acme_orders.renew_certificate"],
     }
 
     def perform_destroy(self, instance):
@@ -136,6 +139,21 @@ class CertificateViewSet(
             self.get_object(), reason=data["reason"], actor=request.user
         )
         return Response(self.get_serializer(revoked).data)
+    @extend_schema(request=AutoRenewSerializer, responses=CertificateSerializer)
+    def partial_update(self, request, pk=None):
+        """PATCH {auto_renew}: the automatic renewal switch (spec N5)."""
+        data = validated_input(AutoRenewSerializer, request.data)
+        changed = actions.set_auto_renew(
+            self.get_object(), enabled=data["auto_renew"], actor=request.user
+        )
+        return Response(self.get_serializer(changed).data)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"], url_path="retry-renewal")
+    def retry_renewal(self, request, pk=None):
+        """Retry now (spec N3): the next automatic attempt is due at once."""
+        retried = actions.retry_renewal(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(retried).data)
 
     @extend_schema(responses=CertificateVersionSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -486,7 +486,18 @@ def record_renewal_failure(
                 "updated_at",
             ]
         )
-    automatic_renewal_failed.send(sender=Certificate, certificate=certificate, error=error)
+    # Robust: a receiver's bug (an alert that cannot go out) must not stop the backoff.
+    answers = automatic_renewal_failed.send_robust(
+        sender=Certificate, certificate=certificate, error=error
+    )
+    for receiver, answer in answers:
+        if isinstance(answer, Exception):
+            logger.error(
+                "Certificate %s: %s failed on the renewal failure:\n%s",
+                certificate_id,
+                getattr(receiver, "__qualname__", receiver),
+                unexpected_errors.redacted_traceback(answer),
+            )
 
 
 def automatic_request_failed(request: CertificateRequest) -> None:
@@ -510,4 +521,11 @@ def save_issued_automatic_renewals() -> None:
         status=RequestStatus.AVAILABLE, automatic=True, certificate__isnull=False
     )
     for request in issued:
-        save_automatic_renewal(request)
+        try:
+            save_automatic_renewal(request)
+        except Exception as error:  # one bad row must not stop every sweep
+            logger.error(
+                "Request %s: the issued renewal could not be saved:\n%s",
+                request.pk,
+                unexpected_errors.redacted_traceback(error, secrets=request.secret_values()),
+            )

@@ -93,17 +93,50 @@ class CertificateVersionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class RenewalSerializer(serializers.Serializer):
+    """The `renewal` block of a certificate (spec N3, N6): when it renews and why, the
+    last and next attempt; window and explanation only where the CA gave an ARI window."""
+
+    OPTIONAL = (
+        "window_start", "window_end", "explanation_url", "last_attempt_at", "next_attempt_at",
+    )  # fmt: skip
+
+    due_at = serializers.DateTimeField(source="renewal_due_at", allow_null=True)
+    # A declared field (DRF takes it out of the class), not Field.source: mypy cannot tell.
+    source = serializers.CharField(source="renewal_source")  # type: ignore[assignment]
+    window_start = serializers.DateTimeField(source="renewal_window_start", required=False)
+    window_end = serializers.DateTimeField(source="renewal_window_end", required=False)
+    explanation_url = serializers.CharField(source="renewal_explanation_url", required=False)
+    last_attempt_at = serializers.DateTimeField(source="renewal_last_attempt_at", required=False)
+    next_attempt_at = serializers.DateTimeField(source="renewal_next_attempt_at", required=False)
+    failures = serializers.IntegerField(source="renewal_failures")
+    last_error = serializers.CharField(source="renewal_last_error")
+    blocker = serializers.CharField(source="renewal_blocker")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if value or key not in self.OPTIONAL}
+
+
 class CertificateSerializer(serializers.ModelSerializer):
     current_version = CertificateVersionSerializer(read_only=True)
     days_left = serializers.IntegerField(read_only=True, allow_null=True)
+    renewal = RenewalSerializer(source="*", read_only=True)
 
     class Meta:
         model = Certificate
         fields = [
             "id", "common_name", "domains", "status", "days_left", "current_version",
-            "created_at", "updated_at", "revoked_at", "revocation_reason",
+            "created_at", "updated_at", "revoked_at", "revocation_reason", "auto_renew",
+            "renewal",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class AutoRenewSerializer(serializers.Serializer):
+    """The body of PATCH /api/v1/certificates/{id}/ (spec N5)."""
+
+    auto_renew = serializers.BooleanField()
 
 
 class ExportQuerySerializer(serializers.Serializer):

@@ -228,7 +228,7 @@ class RetryRenewalView(CertificateButtonView):
 class AutoRenewView(CertificateButtonView):
     """The per-certificate switch of automatic renewal (spec N5)."""
 
-    permission_required = "acme_orders.change_certificate"
+    permission_required = "acme_orders.renew_certificate"
 
     def run(self, certificate):
         form = AutoRenewForm(self.request.POST)

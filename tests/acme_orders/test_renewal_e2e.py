@@ -28,6 +28,7 @@ from tests.acme_orders.e2e_helpers import (
     request_body,
     wait_for_request,
 )
+from tests.acme_orders.renewal_helpers import pebble_like_certificate
 from tests.acme_orders.test_dns_issuance_e2e import harness_bind_credentials
 from tests.factories import make_key_pem
 
@@ -102,7 +103,12 @@ def test_a_certificate_of_minutes_renews_itself_in_real_time_carrying_replaces(
     second = certificate.current_version
     assert second.not_before < first.not_after
     assert second.created_by_name == "scheduler"
-    assert certificate.renewal_source == "ari"  # ARI was asked for the first version
+    # The new version is scheduled by the CA's window too, asked when it was saved.
+    wait_until(
+        lambda: Certificate.objects.filter(pk=certificate_id, renewal_source="ari").exists(),
+        30,
+        "the ARI schedule of the new version",
+    )
     automatic = CertificateRequest.objects.get(
         certificate=certificate, replaces=cert_id(first.certificate_pem)
     )
@@ -280,31 +286,6 @@ def test_the_cas_retry_after_is_clamped(retry_after, wait, db, allow_loopback):
     assert certificate.ari_next_check_at - certificate.ari_checked_at == wait
 
 
-def pebble_like_certificate() -> str:
-    """A self-signed certificate with an Authority Key Identifier, as a CA's has."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a.example.com")])
-    now = timezone.now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
 def test_backoff_is_1_10_100_minutes_then_daily_across_a_worker_restart(
     celery_worker, ari_account, bind_account, administrator, monkeypatch
 ):
@@ -335,8 +316,8 @@ def test_backoff_is_1_10_100_minutes_then_daily_across_a_worker_restart(
             )
         assert renewal.run_renewal_sweep(now).started == [certificate.pk]
 
-        def failed(count=failures):
-            return Certificate.objects.filter(pk=certificate.pk, renewal_failures=count).first()
+        def failed(count=failures, pk=certificate.pk):
+            return Certificate.objects.filter(pk=pk, renewal_failures=count).first()
 
         certificate = wait_until(failed, 120, f"failure {failures}")
         attempt = certificate.requests.filter(automatic=True).latest("created_at")

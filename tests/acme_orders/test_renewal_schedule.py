@@ -2,7 +2,6 @@
 clock given to it; nothing here talks to a CA (tests/acme_orders/test_renewal_e2e.py
 does, against the vendored Pebble)."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,11 +11,9 @@ from django.utils import timezone
 
 from accounts.acme.gateway import RenewalInfo
 from acme_orders import renewal, tasks
-from acme_orders.actions import save_to_repository
 from acme_orders.models import Certificate, CertificateRequest
 from acme_orders.signals import automatic_renewal_failed
-from certlife.celery import app
-from dns_providers.models import DnsAccount
+from tests.acme_orders.renewal_helpers import pebble_like_certificate, saved_certificate
 from tests.factories import make_acme_account, make_issued_request
 
 NOT_BEFORE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -104,41 +101,11 @@ def test_backoff_is_one_ten_hundred_minutes_then_daily():
 # --- With certificates in the database ----------------------------------------------
 
 
-@pytest.fixture
-def dns_account(db):
-    return DnsAccount.objects.create(
-        provider="rfc2136", name="BIND", credentials=json.dumps({"server": "127.0.0.1"})
-    )
-
-
-@pytest.fixture
-def no_network_tasks(monkeypatch):
-    """Every task the actions enqueue is recorded, not sent."""
-    sent = []
-    for name in (tasks.advance_certificate_request.name, tasks.refresh_renewal_info.name):
-        monkeypatch.setattr(
-            app.tasks[name], "apply_async", lambda *a, _n=name, **k: sent.append((_n, a))
-        )
-    return sent
-
-
-def saved_certificate(account, *, dns_account=None, domains=None, **certificate_fields):
-    """A certificate saved from an issued request; DNS-01 with `dns_account`, or manual
-    HTTP-01 without."""
-    request = make_issued_request(account, domains=domains or ["www.example.com"])
-    if dns_account is not None:
-        request.challenge_type, request.dns_account = "dns-01", dns_account
-        request.save()
-    certificate = save_to_repository(request, actor=None)
-    if certificate_fields:
-        Certificate.objects.filter(pk=certificate.pk).update(**certificate_fields)
-        certificate.refresh_from_db()
-    return certificate
-
-
-def test_saving_a_version_records_its_origin_and_schedules_it(db, dns_account, no_network_tasks):
+def test_saving_a_version_records_its_origin_and_schedules_it(
+    db, renewal_dns_account, no_network_tasks
+):
     account = make_acme_account()
-    certificate = saved_certificate(account, dns_account=dns_account)
+    certificate = saved_certificate(account, dns_account=renewal_dns_account)
     version = certificate.current_version
     assert version.account == account
     assert version.directory_url == account.directory_url
@@ -154,8 +121,8 @@ def test_a_manual_http01_certificate_has_a_blocker(db, no_network_tasks):
     assert "No automated path for www.example.com" in certificate.renewal_blocker
 
 
-def test_the_same_window_keeps_its_moment_and_a_bad_window_falls_back(db, dns_account):
-    certificate = saved_certificate(make_acme_account(), dns_account=dns_account)
+def test_the_same_window_keeps_its_moment_and_a_bad_window_falls_back(db, renewal_dns_account):
+    certificate = saved_certificate(make_acme_account(), dns_account=renewal_dns_account)
     version, now = certificate.current_version, timezone.now()
     start, end = version.not_before + timedelta(days=2), version.not_before + timedelta(days=4)
     info = RenewalInfo(start, end, "https://ca.example.net/why", 21600)
@@ -175,24 +142,36 @@ def test_the_same_window_keeps_its_moment_and_a_bad_window_falls_back(db, dns_ac
 
 
 @pytest.mark.django_db
-def test_the_sweep_renews_exactly_the_due_automatable_certificates(dns_account, no_network_tasks):
+def test_the_sweep_renews_exactly_the_due_automatable_certificates(
+    renewal_dns_account, no_network_tasks
+):
     account = make_acme_account()
     now = timezone.now() + timedelta(days=70)  # the clock moved on
     due = {"renewal_due_at": now - timedelta(minutes=1)}
-    renews = saved_certificate(account, dns_account=dns_account, domains=["a.example.com"], **due)
+    renews = saved_certificate(
+        account, dns_account=renewal_dns_account, domains=["a.example.com"], **due
+    )
     blocked = saved_certificate(account, domains=["b.example.com"], **due)
     not_due = saved_certificate(
-        account, dns_account=dns_account, domains=["c.example.com"],
+        account, dns_account=renewal_dns_account, domains=["c.example.com"],
         renewal_due_at=now + timedelta(minutes=1),
     )  # fmt: skip
     switched_off = saved_certificate(
-        account, dns_account=dns_account, domains=["d.example.com"], auto_renew=False, **due
+        account,
+        dns_account=renewal_dns_account,
+        domains=["d.example.com"],
+        auto_renew=False,
+        **due,
     )
     revoked = saved_certificate(
-        account, dns_account=dns_account, domains=["e.example.com"], status="revoked", **due
+        account,
+        dns_account=renewal_dns_account,
+        domains=["e.example.com"],
+        status="revoked",
+        **due,
     )
     held = saved_certificate(
-        account, dns_account=dns_account, domains=["f.example.com"],
+        account, dns_account=renewal_dns_account, domains=["f.example.com"],
         renewal_claimed_until=now + timedelta(minutes=5), **due,
     )  # fmt: skip
 
@@ -203,7 +182,7 @@ def test_the_sweep_renews_exactly_the_due_automatable_certificates(dns_account, 
     started = CertificateRequest.objects.get(automatic=True)
     assert started.certificate == renews
     assert started.domains == ["a.example.com"]
-    assert started.challenge_type == "dns-01" and started.dns_account == dns_account
+    assert started.challenge_type == "dns-01" and started.dns_account == renewal_dns_account
     assert started.created_by is None
     renews.refresh_from_db()
     assert renews.renewal_last_attempt_at == now
@@ -222,17 +201,17 @@ def test_the_sweep_renews_exactly_the_due_automatable_certificates(dns_account, 
     assert renews.requests.filter(automatic=True).count() == 1
 
 
-def test_two_sweeps_claiming_one_certificate_start_one_renewal(db, dns_account):
-    certificate = saved_certificate(make_acme_account(), dns_account=dns_account)
+def test_two_sweeps_claiming_one_certificate_start_one_renewal(db, renewal_dns_account):
+    certificate = saved_certificate(make_acme_account(), dns_account=renewal_dns_account)
     now = certificate.renewal_due_at
     assert renewal.claim_for_renewal(certificate.pk, now) is True
     assert renewal.claim_for_renewal(certificate.pk, now) is False
 
 
 @pytest.mark.django_db
-def test_a_failure_backs_off_alerts_at_once_and_is_kept(dns_account, no_network_tasks):
+def test_a_failure_backs_off_alerts_at_once_and_is_kept(renewal_dns_account, no_network_tasks):
     account = make_acme_account()
-    certificate = saved_certificate(account, dns_account=dns_account)
+    certificate = saved_certificate(account, dns_account=renewal_dns_account)
     account.status = "deactivated"
     account.save()
     alerts = []
@@ -257,8 +236,8 @@ def test_a_failure_backs_off_alerts_at_once_and_is_kept(dns_account, no_network_
 
 
 @pytest.mark.django_db
-def test_a_staging_certificate_never_renews_into_production(dns_account, no_network_tasks):
-    certificate = saved_certificate(make_acme_account(), dns_account=dns_account)
+def test_a_staging_certificate_never_renews_into_production(renewal_dns_account, no_network_tasks):
+    certificate = saved_certificate(make_acme_account(), dns_account=renewal_dns_account)
     certificate.current_version.directory_url = "https://acme-v02.api.letsencrypt.org/directory"
     certificate.current_version.save()
     result = renewal.run_renewal_sweep(certificate.renewal_due_at)
@@ -271,9 +250,11 @@ def test_a_staging_certificate_never_renews_into_production(dns_account, no_netw
 
 
 @pytest.mark.django_db
-def test_sweeps_cost_the_same_queries_for_10_and_10000_certificates(dns_account, no_network_tasks):
+def test_sweeps_cost_the_same_queries_for_10_and_10000_certificates(
+    renewal_dns_account, no_network_tasks
+):
     account = make_acme_account()
-    template = saved_certificate(account, dns_account=dns_account)
+    template = saved_certificate(account, dns_account=renewal_dns_account)
     now = timezone.now()
     # Two due certificates without an automated path, so the due path runs too.
     for name in ("x.example.com", "y.example.com"):
@@ -305,3 +286,31 @@ def test_sweeps_cost_the_same_queries_for_10_and_10000_certificates(dns_account,
     not_due(9990)
     assert Certificate.objects.count() > 10_000
     assert sweep_queries() == with_ten
+
+
+def test_replaces_only_for_a_version_of_the_same_account(db, renewal_dns_account, no_network_tasks):
+    account = make_acme_account()
+    certificate = saved_certificate(account, dns_account=renewal_dns_account)
+    version = certificate.current_version
+    version.certificate_pem = pebble_like_certificate()
+    request = certificate.requests.get()
+    assert renewal.replaces_for(version, request) == renewal.gateway.renewal_cert_id(
+        renewal.x509.load_pem_x509_certificate(version.certificate_pem.encode())
+    )
+    version.account = make_acme_account(name="Another", directory="other.example.net")
+    assert renewal.replaces_for(version, request) == ""
+    assert renewal.replaces_for(None, request) == ""
+
+
+def test_the_sweep_saves_an_issued_automatic_renewal_a_stopped_worker_left(
+    db, renewal_dns_account, no_network_tasks
+):
+    account = make_acme_account()
+    certificate = saved_certificate(account, dns_account=renewal_dns_account)
+    issued = make_issued_request(account, domains=certificate.domains)
+    CertificateRequest.objects.filter(pk=issued.pk).update(automatic=True, certificate=certificate)
+    renewal.run_renewal_sweep()
+    certificate.refresh_from_db()
+    assert certificate.versions.count() == 2
+    assert certificate.current_version.created_by_name == "scheduler"
+    assert CertificateRequest.objects.get(pk=issued.pk).status == "saved"

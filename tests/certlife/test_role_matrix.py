@@ -71,7 +71,7 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "POST certificate-export +key": ADMINISTRATORS,
     "POST certificate-renew": OPERATORS,
     "POST certificate-retry-renewal": OPERATORS,
-    "POST certificate-auto-renew": ADMINISTRATORS,
+    "POST certificate-auto-renew": OPERATORS,
     "GET certificate-revoke": ADMINISTRATORS,
     "POST certificate-revoke": ADMINISTRATORS,  # an empty body: no call reaches a CA
     "GET certificate-delete": ADMINISTRATORS,
@@ -167,6 +167,8 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "PATCH api-alert-channel-detail": ADMINISTRATORS,
     "DELETE api-alert-channel-detail": ADMINISTRATORS,
     "POST api-alert-channel-test": ADMINISTRATORS,
+    "PATCH api-certificate-detail": OPERATORS,
+    "POST api-certificate-retry-renewal": OPERATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -180,6 +182,7 @@ BODIES: dict[str, dict] = {
     "POST api-request-email": {"to": RECIPIENT},
     "POST api-request-email +key": {"to": RECIPIENT, "include_key": True},
     "GET api-certificate-export": {"format": "pem"},
+    "PATCH api-certificate-detail": {"auto_renew": False},
     "GET api-certificate-export +key": {"format": "pem", "include_key": "true"},
     "POST certificate-export": {"format": "pem"},
     "POST certificate-export +key": {"format": "pem", "include_key": "on"},

@@ -85,8 +85,9 @@ ARI_PEBBLE_PROFILES = {"minutes": 240, "default": 90 * 86400}
 def ari_pebble(pebble_factory) -> Pebble:
     """The Pebble built from tests/harness/vendor/ (ARI, profiles, `replaces`,
     alreadyReplaced), with ARI_PEBBLE_PROFILES; same TLS CA and HTTP-01 port as
-    `pebble`, so acme_environment fits it too."""
-    return pebble_factory(vendored=True, profiles=ARI_PEBBLE_PROFILES)
+    `pebble`, so acme_environment fits it too. It never reuses an authorization: every
+    renewal validates its names again, as with short-lived certificates."""
+    return pebble_factory(vendored=True, profiles=ARI_PEBBLE_PROFILES, authz_reuse=0)
 
 
 @pytest.fixture
