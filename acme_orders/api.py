@@ -139,6 +139,7 @@ class CertificateViewSet(
             self.get_object(), reason=data["reason"], actor=request.user
         )
         return Response(self.get_serializer(revoked).data)
+
     @extend_schema(request=AutoRenewSerializer, responses=CertificateSerializer)
     def partial_update(self, request, pk=None):
         """PATCH {auto_renew}: the automatic renewal switch (spec N5)."""
