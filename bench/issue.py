@@ -618,7 +618,7 @@ def parse_options(argv):
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare client")
     parser.add_argument("--challenge", choices=["dns-01", "http-01"], default="dns-01")
-    parser.add_argument("--pg-worker-concurrency", type=int, default=2)
+    parser.add_argument("--pg-worker-concurrency", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", DEFAULT_POSTGRES))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", DEFAULT_REDIS))
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
