@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The suite runs on PostgreSQL (running on this machine) unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/certlife
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 $(VENV)/.installed-run: pyproject.toml
 	scripts/make-venv $(PYTHON_FOR_VENV) $(VENV)
@@ -36,3 +36,12 @@ test: $(VENV)/.installed-test
 	$(MAKE) lint
 	$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The benchmarks of bench/ (README "Performance"): issuance against a bare ACME client
+# and certbot on one Pebble, then the repository at 1,000 and 100,000 certificates.
+# Never part of `make test`. E.g. make bench BENCH_ISSUE_ARGS="--n 20 --configs pg-2"
+bench: $(VENV)/.installed-test
+	scripts/install-system-packages
+	scripts/ensure-services
+	$(PY) bench/issue.py $(BENCH_ISSUE_ARGS)
+	$(PY) bench/scale.py $(BENCH_SCALE_ARGS)

@@ -87,6 +87,11 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["common_name", "id"]
+        indexes = [
+            # The list's order, alone and under its status filter (bench/scale.py).
+            models.Index(fields=["common_name", "id"], name="certificate_list_order"),
+            models.Index(fields=["status", "common_name", "id"], name="certificate_status_order"),
+        ]
         permissions = [
             ("export_certificate", "Can export a certificate (without its private key)"),
             ("export_private_key", "Can export a certificate's private key"),
@@ -247,6 +252,16 @@ class CertificateRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The API's order (read backwards), and the pending page's: every request
+            # but the saved ones, which are nearly all of them (bench/scale.py).
+            models.Index(fields=["created_at", "id"], name="request_list_order"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=~models.Q(status=RequestStatus.SAVED),
+                name="request_open_order",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.domains[0] if self.domains else '?'} ({self.get_status_display()})"

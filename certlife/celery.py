@@ -5,10 +5,12 @@ import os
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
 
+from certlife.broker import use_polled_database_transport
 from certlife.logging import RedactSecretsFilter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certlife.settings")
 
+use_polled_database_transport()
 app = Celery("certlife")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

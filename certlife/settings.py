@@ -343,6 +343,8 @@ if not 0 <= CERTLIFE_RENEW_AT_FRACTION < 1 or CERTLIFE_RENEW_AFTER_DAYS < 0:
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
 )
+# How often the embedded (sqla+) broker is polled when its queue is empty (certlife.broker).
+CERTLIFE_BROKER_POLLING_INTERVAL = env.float("CERTLIFE_BROKER_POLLING_INTERVAL", default=0.05)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CERTLIFE_CELERY_QUEUE", default="certlife")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
