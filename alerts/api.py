@@ -12,7 +12,8 @@ from certlife.query import FilteredApiView
 
 class AlertChannelViewSet(FilteredApiView, viewsets.ModelViewSet):
     """Alert channels (docs/features.md N4, N7). Administrators write; operators and
-    auditors read. List filters: `?kind=`, `?name=` (part of the name)."""
+    auditors read. List filters: `?status=enabled|disabled`, `?kind=`, `?name=` (part of
+    the name)."""
 
     queryset = AlertChannel.objects.all()
     serializer_class = AlertChannelSerializer

@@ -1,6 +1,6 @@
 from django import forms
 
-from alerts.choices import URL_KINDS, ChannelKind
+from alerts.choices import URL_KINDS, ChannelKind, ChannelState
 from alerts.models import AlertChannel
 from certlife.query import FilterForm, choice_filter, text_filter
 
@@ -45,8 +45,11 @@ class AlertChannelForm(forms.Form):
 class AlertChannelFilterForm(FilterForm):
     name = text_filter(help_text="Part of the channel's name.")
     kind = choice_filter(ChannelKind.choices, label="Kind")
+    status = choice_filter(ChannelState.choices)
 
     def narrow(self, queryset, values):
+        if "status" in values:
+            queryset = queryset.filter(enabled=values["status"] == ChannelState.ENABLED)
         if "name" in values:
             queryset = queryset.filter(name__icontains=values["name"])
         if "kind" in values:

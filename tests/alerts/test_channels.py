@@ -201,3 +201,40 @@ def test_the_manage_tabs_show_alerts_to_readers(client, auditor):
     page = client.get(reverse("alert-channel-list")).content.decode()
     assert 'href="/manage/alerts/"' in page
     assert "Add an alert channel" not in page
+
+
+def test_the_list_filters_by_status_kind_and_name(admin_api):
+    create(admin_api, kind="email", target="a@example.com", name="Night shift")
+    create(admin_api, kind="email", target="b@example.com", name="Day", enabled=False)
+    names = lambda query: [c["name"] for c in admin_api.get(f"{LIST}?{query}").json()["results"]]  # noqa: E731
+    assert names("status=enabled") == ["Night shift"]
+    assert names("status=disabled&kind=email") == ["Day"]
+    assert names("name=night") == ["Night shift"]
+    assert names("kind=slack") == []
+    assert admin_api.get(f"{LIST}?status=bogus").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("CERTLIFE_EXPIRY_ALERT_DAYS", "1, 15,7", (15, 7, 1)),
+        ("CERTLIFE_EXPIRY_ALERT_DAYS", "15,0", None),
+        ("CERTLIFE_EXPIRY_ALERT_DAYS", "two weeks", None),
+        ("CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS", "0.1,0.3", (0.3, 0.1)),
+        ("CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS", "1.5", None),
+    ],
+)
+def test_threshold_settings_are_read_or_refused_naming_the_variable(
+    monkeypatch, variable, value, expected
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from certlife.settings import env_positive_numbers
+
+    monkeypatch.setenv(variable, value)
+    whole = variable.endswith("_DAYS")
+    if expected is None:
+        with pytest.raises(ImproperlyConfigured, match=variable):
+            env_positive_numbers(variable, default="15", whole=whole)
+    else:
+        assert env_positive_numbers(variable, default="15", whole=whole) == expected

@@ -10,6 +10,7 @@ import pytest
 
 from accounts.models import AcmeAccount
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from alerts.models import AlertChannel
 from certlife.models import AuditEvent
 from dns_providers.models import DnsAccount
 from tests.factories import make_certificate_pem, make_key_pem
@@ -161,4 +162,5 @@ def one_of_everything(db, offline, administrator):
         authorization_url=f"{offline.ca_url}/authz/1", token="fixture-token",
     )  # fmt: skip
     AuditEvent.objects.create(pk=FIXTURE_ID, actor_name="alice-admin", action="fixture")
+    AlertChannel.objects.create(pk=FIXTURE_ID, name="Team", kind="email", target="team@example.com")
     return {"account": account, "dns_account": dns_account, "request": request}
