@@ -2,7 +2,6 @@
 of each kind of alert. Plain words; nothing here is ever a secret."""
 
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -16,9 +15,8 @@ def absolute_url(path: str) -> str:
 
 
 def certificate_url(certificate: Certificate) -> str:
-    """The repository list narrowed to this certificate, where it is renewed."""
-    query = urlencode({"name": certificate.common_name})
-    return absolute_url(f"{reverse('certificate-list')}?{query}")
+    """The certificate's page, where it is renewed, retried or fixed."""
+    return absolute_url(reverse("certificate-detail", args=[certificate.pk]))
 
 
 def time_left(not_after: datetime, now: datetime | None = None) -> timedelta:

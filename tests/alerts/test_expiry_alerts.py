@@ -74,7 +74,7 @@ def test_one_email_per_certificate_and_threshold_across_repeated_sweeps(
     html = message.get_body(("html",)).get_content()
     for part in (text, html):
         assert "shop.example.com, www.shop.example.com" in part
-        assert "http://localhost:8000/certificates/?name=shop.example.com" in part
+        assert f"http://localhost:8000/certificates/{certificate.pk}/" in part
     assert "has not been renewed yet" in text and "<h1" in html
 
 

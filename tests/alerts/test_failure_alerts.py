@@ -45,7 +45,7 @@ def test_a_failed_automatic_renewal_emails_at_once(smtp_inbox, run_with_tasks, c
     for part in (text, html):
         assert "api.example.com, www.example.com" in part
         assert "too many certificates (rateLimited)" in part
-        assert "http://localhost:8000/certificates/?name=api.example.com" in part
+        assert f"http://localhost:8000/certificates/{certificate.pk}/" in part
     certificate.refresh_from_db()
     assert certificate.last_alert_at is not None
 
@@ -64,7 +64,7 @@ def test_a_failed_deployment_alerts_naming_the_host(
     assert message["Subject"] == "Deployment of api.example.com to web1.example.com failed"
     text = message.get_body(("plain",)).get_content()
     assert "nginx -t failed: unknown directive." in text
-    assert "https://certlife.example.org/certificates/?name=api.example.com" in text
+    assert f"https://certlife.example.org/certificates/{certificate.pk}/" in text
 
 
 def test_a_receiver_answering_500_is_retried_and_the_caller_never_sees_it(
