@@ -9,10 +9,13 @@
 stores it on the challenge; `solver_for(challenge)` returns that solver from SOLVERS.
 """
 
+import contextlib
+
 import requests
 from django.conf import settings
 
 from acme_orders.choices import ChallengeType, Solver
+from agents import agent_jobs
 from certlife import outbound
 from dns_providers import dns01, propagation, resolver
 from dns_providers.propagation import PropagationState
@@ -158,13 +161,59 @@ def _published_record(challenge) -> dns01.PublishedRecord | None:
     )
 
 
+class PullAgentSolver:
+    """A pull agent publishes the token in its web root (docs/features.md V4): present
+    queues a publish job for the agent of the challenge's mapping, check waits for the
+    agent to report it done and then fetches the token as the CA will, cleanup queues
+    the removal. The agent polls, so nothing here connects to the end server."""
+
+    code = Solver.AGENT
+    automated = True
+
+    def present(self, challenge) -> None:
+        if challenge.agent_mapping is None:
+            return  # check() says the mapping is gone
+        # Without a usable agent nothing is queued; check() then names the reason.
+        with contextlib.suppress(agent_jobs.NoAgent):
+            agent_jobs.queue_publish(
+                challenge.agent_mapping,
+                domain=challenge.domain,
+                token=challenge.token,
+                content=challenge.key_authorization,
+            )
+
+    def check(self, challenge) -> str | None:
+        try:
+            waiting = agent_jobs.publish_problem(challenge.agent_mapping, challenge.token)
+        except agent_jobs.CannotPublish as reason:
+            raise PropagationGaveUp(f"{challenge.domain}: {reason}") from None
+        if waiting is not None:
+            return f"{challenge.domain}: {waiting}"
+        return http01_problem(challenge)
+
+    def retry_seconds(self, challenge) -> int:
+        return PRE_FLIGHT_RETRY_SECONDS
+
+    def cleanup(self, challenge) -> None:
+        if challenge.agent_mapping is not None:
+            agent_jobs.queue_remove(
+                challenge.agent_mapping, domain=challenge.domain, token=challenge.token
+            )
+
+
 class PropagationGaveUp(Exception):
     """The bounded wait for a TXT record is over; the message names name and servers."""
 
 
 SOLVERS = {
     solver.code: solver
-    for solver in (ManualSolver(), BuiltinHttpSolver(), AlreadyValid(), DnsAccountSolver())
+    for solver in (
+        ManualSolver(),
+        BuiltinHttpSolver(),
+        AlreadyValid(),
+        DnsAccountSolver(),
+        PullAgentSolver(),
+    )
 }
 
 

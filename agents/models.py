@@ -129,3 +129,48 @@ class AgentMapping(models.Model):
         if self.kind == MappingKind.DNS:
             values += self.dns_account().secret_values()
         return [value for value in values if value]
+
+
+class AgentJobKind(models.TextChoices):
+    """What a pull agent is asked to do (docs/features.md V4)."""
+
+    PUBLISH_HTTP01 = "publish-http01", "Publish an HTTP-01 token"
+    REMOVE_HTTP01 = "remove-http01", "Remove an HTTP-01 token"
+    INSTALL_CERTIFICATE = "install-certificate", "Install a certificate"
+
+
+class AgentJobStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the agent"
+    SENT = "sent", "Sent to the agent"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
+class AgentJob(models.Model):
+    """One piece of work waiting for a pull agent, and what the agent reported. HTTP-01
+    jobs carry the token and key authorization (public once published, so not secret);
+    an install job names its deployment and the certificate is read from it only when
+    the agent fetches the job (agents/agent_jobs.py)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=20, choices=AgentJobKind.choices)
+    status = models.CharField(
+        max_length=10, choices=AgentJobStatus.choices, default=AgentJobStatus.PENDING
+    )
+    domain = models.CharField(max_length=255)
+    web_root = models.CharField(max_length=500, blank=True)
+    token = models.CharField(max_length=255, blank=True)
+    content = models.CharField(max_length=512, blank=True)
+    install_to_iis = models.BooleanField(default=False)
+    site = models.CharField(max_length=200, blank=True)
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.domain} on {self.agent}"

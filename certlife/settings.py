@@ -294,6 +294,9 @@ CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS = env_int(
 CERTLIFE_DNS_API_ENDPOINTS = env_url_map("CERTLIFE_DNS_API_ENDPOINTS")
 # The port the CA fetches HTTP-01 tokens from (always 80 in production).
 CERTLIFE_HTTP01_PORT = env_int("CERTLIFE_HTTP01_PORT", default=80)
+# certlife's address as pull agents reach it (https://...), written into the agent
+# package; empty: the address the download request came to.
+CERTLIFE_BASE_URL = env.str("CERTLIFE_BASE_URL", default="")
 # How long a worker holds a certificate request while it runs one step; a worker that
 # dies frees the request after this, and the stalled-request sweep resumes it.
 CERTLIFE_REQUEST_LEASE_SECONDS = env_int("CERTLIFE_REQUEST_LEASE_SECONDS", default=90)

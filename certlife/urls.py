@@ -11,6 +11,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("dns_providers.api_urls")),
     path("", include("acme_orders.api_urls")),
+    path("", include("agents.pull_api_urls")),
 ]
 
 urlpatterns = [

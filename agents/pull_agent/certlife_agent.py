@@ -371,6 +371,8 @@ def handle_job(config: Config, job: dict) -> dict:
     """Do one job; the answer is what POST .../result/ takes."""
     kind = job.get("kind")
     web_root = config.web_root or job.get("web_root") or ""
+    if not web_root and os.name == "nt":
+        web_root = DEFAULT_IIS_WEB_ROOT
     try:
         if kind == "publish-http01":
             output = publish_token(web_root, job.get("token", ""), job.get("content", ""))

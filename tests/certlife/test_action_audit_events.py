@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
+import agents.actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -25,6 +26,7 @@ from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest
 from acme_orders.request_settings import RequestSettings
+from agents import actions as agent_actions
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -40,6 +42,7 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     acme_orders.actions,
     dns_providers.actions,
     certlife.actions,
+    agents.actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
@@ -537,6 +540,31 @@ def first_administrator(world):
 
     assert platform_actions.ensure_first_administrator(username="root", password="x-Y-z-12345")
     return target_of(get_user_model().objects.get(username="root"))
+
+
+# agents.actions (pull agents)
+
+
+@row(agent_actions.create_agent, "agent.create")
+def create_agent(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=world.user("administrator"))
+    return target_of(agent)
+
+
+@row(agent_actions.revoke_agent, "agent.revoke")
+def revoke_agent(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=None)
+    agent_actions.revoke_agent(agent, actor=world.user("administrator"))
+    return target_of(agent)
+
+
+@row(agent_actions.download_agent_package, "agent.package_download")
+def download_agent_package(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=None)
+    agent_actions.download_agent_package(
+        agent, server_url="https://certlife.example.net", actor=world.user("administrator")
+    )
+    return target_of(agent)
 
 
 def test_every_public_function_of_the_action_modules_has_a_row():

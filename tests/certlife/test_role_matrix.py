@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
+from agents.models import Agent
 from dns_providers.models import DnsAccount
 from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
 
@@ -139,6 +140,14 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET api-certificate-export": OPERATORS,
     "GET api-certificate-export +key": ADMINISTRATORS,
     "POST api-certificate-renew": OPERATORS,
+    # Pull agents (spec V4): a package holds a token that receives private keys.
+    "GET api-agent-list": READERS,
+    "POST api-agent-list": ADMINISTRATORS,
+    "POST api-agent-revoke": ADMINISTRATORS,
+    "GET api-agent-package": ADMINISTRATORS,
+    # The agents' own API takes agent tokens only: no user credential gets in.
+    "GET api-agent-jobs": {role: UNAUTHENTICATED for role in ROLES},
+    "POST api-agent-job-result": {role: UNAUTHENTICATED for role in ROLES},
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -284,7 +293,9 @@ def make_route_objects() -> dict[str, int]:
         provider="cloudflare", name="Cloudflare", credentials='{"api_token": "t"}'
     )
     certificate = make_repository_certificate(["repo.example.com"])
+    agent = Agent.objects.create(name="Matrix agent", token_hash="-", token_prefix="cla_matrix")
     return {
+        "agent": agent.pk,
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
