@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents and deployment"
+
+    def ready(self):
+        from certlife.navigation import NavigationEntry, register
+
+        register(NavigationEntry("Manage", "Windows Agent", "agent-list", "agents.view_agent", 40))

@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("manage/accounts/", include("accounts.urls")),
     path("manage/dns/", include("dns_providers.urls")),
+    path("manage/windows-agent/", include("agents.pull_urls")),
     path("", include("acme_orders.urls")),
 ]

@@ -107,6 +107,11 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "POST dns-account-enable": ADMINISTRATORS,
     "POST dns-account-disable": ADMINISTRATORS,
     "POST dns-account-test": ADMINISTRATORS,
+    # Manage >> Windows Agent (spec V4): administrators create, download and revoke.
+    "GET agent-list": READERS,
+    "POST agent-add": ADMINISTRATORS,
+    "POST agent-package": ADMINISTRATORS,
+    "POST agent-revoke": ADMINISTRATORS,
     # API (spec S4: the same roles as the UI).
     "GET api-schema": SIGNED_IN,  # the contract, no data
     "GET api-audit-events": AUDIT_READERS,
