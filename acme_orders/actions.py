@@ -154,13 +154,19 @@ def apply_agent_mappings(*, actor) -> list[CertificateRequest]:
     whose unpublished names a mapping now answers use it, and a request whose every
     name now has an automated path starts validating on its own (spec V8). Returns the
     requests that changed."""
-    pending = CertificateRequest.objects.select_for_update().filter(
-        status=RequestStatus.PENDING,
-        challenges__presented=False,
-        challenges__status=ChallengeStatus.PENDING,
+    pending_ids = (
+        CertificateRequest.objects.filter(
+            status=RequestStatus.PENDING,
+            challenges__presented=False,
+            challenges__status=ChallengeStatus.PENDING,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
     )
     changed = []
-    for request in pending.distinct().order_by("pk"):
+    for request in CertificateRequest.objects.select_for_update().filter(
+        pk__in=list(pending_ids), status=RequestStatus.PENDING
+    ):
         if not _choose_solvers_again(request):
             continue
         changed.append(request)
