@@ -8,7 +8,10 @@ class AcmeOrdersConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self):
+        from acme_orders.receivers import connect_receivers
         from certlife.navigation import NavigationEntry, register
+
+        connect_receivers()
 
         for entry in (
             NavigationEntry(

@@ -18,7 +18,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents import actions, agent_jobs
+from agents import agent_actions as actions
+from agents import agent_jobs
 from agents.models import Agent, AgentJob
 from agents.tokens import agent_for_token, mark_seen
 from certlife.api import validated_input

@@ -89,6 +89,8 @@ class AgentMapping(models.Model):
     dns_provider = models.CharField(max_length=50, blank=True)
     dns_credentials = EncryptedTextField(default="{}")
 
+    # What went wrong the last time certlife reached the server (shown on the mapping).
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from agents import actions
+from agents import agent_actions as actions
 from agents.agent_api import certlife_url
 from agents.models import Agent
 from agents.package import PYTHON_NEEDED

@@ -90,7 +90,7 @@ def agent_process(folder: Path, command: str, log_path: Path | None = None):
 
 
 def test_the_downloaded_agent_validates_installs_and_is_refused_once_revoked(
-    https_certlife, worker, api_as, administrator, pebble, pebble_account, tmp_path, monkeypatch
+    https_certlife, worker, api_as, administrator, pebble, pebble_account, tmp_path
 ):
     base_url, ca_bundle = https_certlife
     api = api_as(administrator)
@@ -148,14 +148,6 @@ def test_the_downloaded_agent_validates_installs_and_is_refused_once_revoked(
     AgentMapping.objects.create(
         kind="windows", domain=name, agent_id=agent_id, web_root=str(web_root), deploy=True
     )
-    # TEMPORARY until choose_solver picks pull-agent mappings (wt/agents).
-    import acme_orders.pipeline
-
-    def choose(request, challenge):
-        challenge.agent_mapping = AgentMapping.objects.get(domain=challenge.domain)
-        return "agent"
-
-    monkeypatch.setattr(acme_orders.pipeline, "choose_solver", choose)
     log_path = tmp_path / "agent.log"
     process = agent_process(folder, "run", log_path)
     try:

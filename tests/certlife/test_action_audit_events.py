@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
-import agents.actions
+import agents.agent_actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -26,7 +26,7 @@ from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest
 from acme_orders.request_settings import RequestSettings
-from agents import actions as agent_actions
+from agents import agent_actions
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -42,7 +42,7 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     acme_orders.actions,
     dns_providers.actions,
     certlife.actions,
-    agents.actions,
+    agents.agent_actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
@@ -542,7 +542,7 @@ def first_administrator(world):
     return target_of(get_user_model().objects.get(username="root"))
 
 
-# agents.actions (pull agents)
+# agents.agent_actions (pull agents)
 
 
 @row(agent_actions.create_agent, "agent.create")
