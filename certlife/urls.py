@@ -11,6 +11,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("dns_providers.api_urls")),
     path("", include("acme_orders.api_urls")),
+    path("", include("agents.deployment_api_urls")),
 ]
 
 urlpatterns = [
@@ -28,5 +29,6 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("manage/accounts/", include("accounts.urls")),
     path("manage/dns/", include("dns_providers.urls")),
+    path("", include("agents.deployment_urls")),
     path("", include("acme_orders.urls")),
 ]
