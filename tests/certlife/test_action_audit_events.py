@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
+import agents.deployment_actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -31,7 +32,12 @@ from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
 from dns_providers import actions as dns_actions
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_key_pem, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_key_pem,
+    make_repository_certificate,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -40,6 +46,7 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     acme_orders.actions,
     dns_providers.actions,
     certlife.actions,
+    agents.deployment_actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
@@ -537,6 +544,16 @@ def first_administrator(world):
 
     assert platform_actions.ensure_first_administrator(username="root", password="x-Y-z-12345")
     return target_of(get_user_model().objects.get(username="root"))
+
+
+# agents.deployment_actions
+
+
+@row(agents.deployment_actions.retry_deployment, "deployment.retry", actor="operator")
+def retry_deployment(world):
+    deployment = make_failed_deployment(world.certificate())
+    agents.deployment_actions.retry_deployment(deployment, actor=world.user("operator"))
+    return target_of(deployment)
 
 
 def test_every_public_function_of_the_action_modules_has_a_row():

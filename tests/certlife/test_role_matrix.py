@@ -25,7 +25,12 @@ from rest_framework.test import APIClient
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_issued_request,
+    make_repository_certificate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +144,10 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET api-certificate-export": OPERATORS,
     "GET api-certificate-export +key": ADMINISTRATORS,
     "POST api-certificate-renew": OPERATORS,
+    # Deployments (spec V6, V11): operators deploy.
+    "GET api-deployment-list": READERS,
+    "POST api-deployment-retry": OPERATORS,
+    "POST deployment-retry": OPERATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -284,11 +293,13 @@ def make_route_objects() -> dict[str, int]:
         provider="cloudflare", name="Cloudflare", credentials='{"api_token": "t"}'
     )
     certificate = make_repository_certificate(["repo.example.com"])
+    deployment = make_failed_deployment(certificate)
     return {
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
         "certificate": certificate.pk,
+        "deployment": deployment.pk,
     }
 
 
