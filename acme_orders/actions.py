@@ -31,6 +31,7 @@ from acme_orders.repository import certificate_keystore_password
 from acme_orders.request_settings import RequestSettings
 from acme_orders.solvers import choose_solver, solver_for
 from acme_orders.tasks import advance_certificate_request, send_certificate_email
+from agents.deploy import schedule_deployments
 from certlife.audit import record_audit_event
 
 KEYSTORES_WITH_PASSWORD = (KeystoreType.PKCS12, KeystoreType.JKS)
@@ -338,6 +339,9 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
         target=certificate,
         detail={"serial": version.serial_number},
     )
+    # Where a mapping says "Deploy certificate", the new version goes to its end
+    # servers (spec V6, V11), after a manual save and after an automatic renewal alike.
+    schedule_deployments(version, actor=actor)
     return certificate
 
 

@@ -147,7 +147,7 @@ class AgentJobsView(AgentOnlyView):
 
 
 class JobResultInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["succeeded", "failed"])
+    status = serializers.ChoiceField(choices=["succeeded", "failed", "rolled_back"])
     output = serializers.CharField(
         allow_blank=True, required=False, default="", max_length=agent_jobs.MAX_REPORTED_CHARS
     )
@@ -165,6 +165,10 @@ class AgentJobResultView(AgentOnlyView):
         if job is None:
             raise exceptions.NotFound("No such job for this agent.")
         agent_jobs.record_result(
-            job, succeeded=data["status"] == "succeeded", output=data["output"], error=data["error"]
+            job,
+            succeeded=data["status"] == "succeeded",
+            rolled_back=data["status"] == "rolled_back",
+            output=data["output"],
+            error=data["error"],
         )
         return Response({"id": job.pk, "status": job.status})

@@ -3,12 +3,26 @@ certificates to install. acme_orders' agent solver queues the HTTP-01 jobs; the 
 fetches its jobs (GET /api/v1/agent/jobs/) and reports each result
 (POST /api/v1/agent/jobs/{id}/result/)."""
 
+import base64
+import secrets
 from datetime import timedelta
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import Agent, AgentJob, AgentJobKind, AgentJobStatus, AgentMapping
+from agents.choices import DeploymentStatus
+from agents.models import (
+    Agent,
+    AgentJob,
+    AgentJobKind,
+    AgentJobStatus,
+    AgentMapping,
+    Deployment,
+)
+from agents.signals import deployment_failed, private_key_sent
 
 # A job sent but not reported is sent again after this long (the agent died mid-job).
 RESEND_AFTER = timedelta(minutes=5)
@@ -28,6 +42,24 @@ def _agent_of(mapping: AgentMapping) -> Agent:
     if agent.revoked:
         raise NoAgent(f"{mapping.domain}: the pull agent {agent.name} is revoked.")
     return agent
+
+
+def host_of(mapping: AgentMapping) -> str:
+    """How a pull agent's deployments name their end server."""
+    return f"pull agent {mapping.agent.name}" if mapping.agent else "pull agent (none)"
+
+
+def queue_install(deployment: Deployment, mapping: AgentMapping) -> AgentJob:
+    """Ask the mapping's agent to install the deployment's certificate version. The
+    certificate and key are read from the version only when the agent fetches the job."""
+    return AgentJob.objects.create(
+        agent=_agent_of(mapping),
+        kind=AgentJobKind.INSTALL_CERTIFICATE,
+        domain=mapping.domain,
+        install_to_iis=mapping.install_to_iis,
+        site=mapping.site,
+        deployment=deployment,
+    )
 
 
 def queue_publish(mapping: AgentMapping, *, domain: str, token: str, content: str) -> AgentJob:
@@ -124,12 +156,61 @@ def job_payload(job: AgentJob) -> dict:
         payload["token"] = job.token
     if job.kind == AgentJobKind.PUBLISH_HTTP01:
         payload["content"] = job.content
+    if job.kind == AgentJobKind.INSTALL_CERTIFICATE:
+        payload.update(install_payload(job))
     return payload
 
 
-def record_result(job: AgentJob, *, succeeded: bool, output: str, error: str) -> AgentJob:
-    """Store what the agent reported for one of its jobs. A job already finished keeps
-    its first report (a retried POST changes nothing)."""
+def install_payload(job: AgentJob) -> dict:
+    """The certificate, chain and key (PEM, for the Linux layout) and the same as a PFX
+    with a one-time password (for Windows' Import-PfxCertificate), sent over the agent's
+    TLS connection. The key's release is announced for the audit log
+    (acme_orders/key_release.py) each time it is sent."""
+    deployment = job.deployment
+    if deployment is None:
+        return {}
+    version = deployment.version
+    password = secrets.token_urlsafe(24)
+    private_key_sent.send(sender=Deployment, deployment=deployment, recipient=f"agent job {job.pk}")
+    return {
+        "certificate_pem": version.certificate_pem,
+        "chain_pem": version.chain_pem,
+        "key_pem": version.private_key_pem,
+        "pfx_base64": base64.b64encode(pfx_of(version, password)).decode(),
+        "pfx_password": password,
+        "install_to_iis": job.install_to_iis,
+        "site": job.site,
+    }
+
+
+def pfx_of(version, password: str) -> bytes:
+    """A PKCS#12 that Windows Server 2016 and later import (3DES and SHA-1 MAC, which
+    older Windows needs; the file only travels inside TLS to the agent)."""
+    certificate = x509.load_pem_x509_certificate(version.certificate_pem.encode())
+    chain = x509.load_pem_x509_certificates(version.chain_pem.encode()) if version.chain_pem else []
+    key = serialization.load_pem_private_key(version.private_key_pem.encode(), password=None)
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(50000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())  # noqa: S303 (what older Windows reads)
+        .build(password.encode())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        None,
+        key,  # type: ignore[arg-type]
+        certificate,
+        chain,
+        encryption,  # type: ignore[arg-type]
+    )
+
+
+def record_result(
+    job: AgentJob, *, succeeded: bool, output: str, error: str, rolled_back: bool = False
+) -> AgentJob:
+    """Store what the agent reported for one of its jobs, and for an install the
+    deployment's outcome. A job already finished keeps its first report (a retried POST
+    changes nothing)."""
     if job.status in FINISHED:
         return job
     job.status = AgentJobStatus.SUCCEEDED if succeeded else AgentJobStatus.FAILED
@@ -137,4 +218,23 @@ def record_result(job: AgentJob, *, succeeded: bool, output: str, error: str) ->
     job.error = "" if succeeded else (error[:MAX_REPORTED_CHARS] or "the agent gave no reason")
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "output", "error", "finished_at"])
+    if job.deployment_id is not None:
+        _finish_deployment(job, rolled_back=rolled_back)
     return job
+
+
+def _finish_deployment(job: AgentJob, *, rolled_back: bool) -> None:
+    deployment = job.deployment
+    assert deployment is not None
+    if job.status == AgentJobStatus.SUCCEEDED:
+        deployment.status = DeploymentStatus.SUCCEEDED
+    else:
+        deployment.status = DeploymentStatus.ROLLED_BACK if rolled_back else DeploymentStatus.FAILED
+    deployment.error = job.error
+    deployment.output = "\n".join(part for part in (deployment.output, job.output) if part)[
+        -MAX_REPORTED_CHARS:
+    ]
+    deployment.finished_at = job.finished_at
+    deployment.save(update_fields=["status", "error", "output", "finished_at"])
+    if deployment.status != DeploymentStatus.SUCCEEDED:
+        deployment_failed.send(sender=Deployment, deployment=deployment, error=deployment.error)

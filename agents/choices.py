@@ -7,3 +7,13 @@ class MappingKind(models.TextChoices):
     LINUX = "linux", "Linux server (SSH)"
     WINDOWS = "windows", "Pull agent"
     DNS = "dns", "DNS provider"
+
+
+class DeploymentStatus(models.TextChoices):
+    """A deployment's state, as the API spells it (docs/features.md V6)."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    ROLLED_BACK = "rolled_back", "Rolled back"

@@ -1,8 +1,9 @@
 import json
 
+from django.conf import settings
 from django.db import models
 
-from agents.choices import MappingKind
+from agents.choices import DeploymentStatus, MappingKind
 from agents.domains import patterns_covering
 from certlife.encryption import EncryptedTextField
 from dns_providers.models import DnsAccount
@@ -133,6 +134,56 @@ class AgentMapping(models.Model):
         return [value for value in values if value]
 
 
+class Deployment(models.Model):
+    """One certificate version sent to one end server, and what came of it
+    (docs/features.md V6, V11). Deployments over SSH and installs by a pull agent share
+    it: `host` is where it went, `output` what the server's commands printed (bounded,
+    secrets removed), `error` the plain reason of a failure. A failed or rolled-back one
+    can be retried: the same row is run again and `attempts` counts the runs."""
+
+    certificate = models.ForeignKey(
+        "acme_orders.Certificate", on_delete=models.CASCADE, related_name="deployments"
+    )
+    version = models.ForeignKey(
+        "acme_orders.CertificateVersion", on_delete=models.CASCADE, related_name="deployments"
+    )
+    mapping = models.ForeignKey(
+        AgentMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    host = models.CharField(max_length=255, help_text="The end server, as the mapping named it.")
+    status = models.CharField(
+        max_length=12,
+        choices=DeploymentStatus.choices,
+        default=DeploymentStatus.PENDING,
+        db_index=True,
+    )
+    served_serial = models.CharField(
+        max_length=64, blank=True, help_text="The serial the server presented after the deploy."
+    )
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_by_name = models.CharField(
+        max_length=150, help_text="Who saved or retried: a user name, or 'scheduler'."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.certificate} to {self.host}"
+
+
 class AgentJobKind(models.TextChoices):
     """What a pull agent is asked to do (docs/features.md V4)."""
 
@@ -165,6 +216,9 @@ class AgentJob(models.Model):
     content = models.CharField(max_length=512, blank=True)
     install_to_iis = models.BooleanField(default=False)
     site = models.CharField(max_length=200, blank=True)
+    deployment = models.ForeignKey(
+        Deployment, null=True, blank=True, on_delete=models.CASCADE, related_name="agent_jobs"
+    )
     output = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

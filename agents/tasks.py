@@ -1,11 +1,13 @@
-"""Work on end servers that talks to the network (docs/conventions.md point 3)."""
+"""Celery tasks of agents: work on end servers that talks to the network
+(docs/conventions.md point 3: load, claim, one step, record)."""
 
 from celery import shared_task
 
-from agents import ssh
+from agents import deploy, ssh
 from agents.choices import MappingKind
 from agents.errors import SshError
-from agents.models import AgentMapping
+from agents.models import AgentMapping, Deployment
+from certlife.audit import current_source
 
 
 @shared_task
@@ -25,3 +27,15 @@ def fetch_host_key(mapping_id: int) -> None:
     AgentMapping.objects.filter(pk=mapping_id).update(
         seen_host_key_fingerprint=fingerprint, last_error=""
     )
+
+
+@shared_task(acks_late=True)
+def deploy_certificate(deployment_id: int) -> None:
+    """Run one deployment (agents/deploy.py); its outcome is recorded on the row."""
+    current_source.set("worker")
+    if not deploy.claim(deployment_id):
+        return  # finished, or another worker runs it
+    deployment = Deployment.objects.select_related("certificate", "version", "mapping").get(
+        pk=deployment_id
+    )
+    deploy.run_deployment(deployment)

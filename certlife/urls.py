@@ -12,6 +12,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("dns_providers.api_urls")),
     path("", include("acme_orders.api_urls")),
     path("", include("agents.pull_api_urls")),
+    path("", include("agents.deployment_api_urls")),
 ]
 
 urlpatterns = [
@@ -30,5 +31,6 @@ urlpatterns = [
     path("manage/accounts/", include("accounts.urls")),
     path("manage/dns/", include("dns_providers.urls")),
     path("manage/windows-agent/", include("agents.pull_urls")),
+    path("", include("agents.deployment_urls")),
     path("", include("acme_orders.urls")),
 ]

@@ -67,6 +67,10 @@ class AgentError(Exception):
     """A job that could not be done; the message goes back to certlife as its error."""
 
 
+class RolledBack(AgentError):
+    """An install failed and the previous files were put back."""
+
+
 class TokenRefused(Exception):
     """certlife answered 401 or 403: the token is revoked, replaced or wrong."""
 
@@ -280,7 +284,7 @@ def install_files(config: Config, plan: list[tuple[Path, bytes, int]]) -> str:
         if config.reload_command and isinstance(error, AgentError):
             _, text = run_command(config.reload_command)
             output.append(f"(rolled back) $ {config.reload_command}\n{text}")
-        raise AgentError(
+        raise RolledBack(
             f"{error}; the previous files were put back\n" + "\n".join(output)
         ) from None
     return "\n".join(output + [f"installed {path}" for path, _, _ in plan])
@@ -385,6 +389,8 @@ def handle_job(config: Config, job: dict) -> dict:
                 output = install_files(config, planned_files(config, job))
         else:
             raise AgentError(f"this agent does not know jobs of kind {kind!r}")
+    except RolledBack as error:
+        return {"status": "rolled_back", "error": str(error)[:MAX_OUTPUT_CHARS], "output": ""}
     except (AgentError, OSError, ValueError) as error:
         return {"status": "failed", "error": str(error)[:MAX_OUTPUT_CHARS], "output": ""}
     return {"status": "succeeded", "error": "", "output": output[-MAX_OUTPUT_CHARS:]}

@@ -2,8 +2,9 @@
 is unpacked and its agent runs as a separate process, without Django or any installed
 package (`python -I -S`), against certlife served over HTTPS. It publishes the HTTP-01
 token in its web root, which a plain web server serves to Pebble, so Pebble validates
-the name; it removes the token afterwards; it installs the issued certificate in the
-Linux file layout; once revoked, its token is refused.
+the name; it removes the token afterwards; once the certificate is saved, its
+deployment is a job the agent picks up, and the agent installs it in the Linux file
+layout; once revoked, its token is refused.
 
 Pebble and BIND are real; the test process plays the Celery worker (InProcessWorker)."""
 
@@ -24,8 +25,11 @@ import requests
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 
+from acme_orders.actions import save_to_repository
 from acme_orders.models import Challenge
-from agents.models import AgentJob, AgentMapping
+from agents.models import AgentJob, AgentMapping, Deployment
+from agents.tasks import deploy_certificate
+from certlife.models import AuditEvent
 from tests.acme_orders.e2e_helpers import PATIENCE_SECONDS, InProcessWorker, new_request
 from tests.harness.tls import write_server_certificate
 
@@ -165,6 +169,27 @@ def test_the_downloaded_agent_validates_installs_and_is_refused_once_revoked(
         token_file = web_root / ".well-known" / "acme-challenge" / challenge.token
         wait_until(lambda: not token_file.exists(), "the agent removes the token")
         assert api.get("/api/v1/agents/").json()["results"][0]["last_seen_at"]
+
+        # Saved to the repository, the certificate deploys to the mapping: the agent
+        # fetches the install job and writes the Linux layout.
+        certificate = save_to_repository(request, actor=administrator)
+        deployment = Deployment.objects.get(certificate=certificate)
+        assert deployment.host == "pull agent web-1"
+        deploy_certificate(deployment.pk)  # the worker's step: hands it to the agent
+        deployment = wait_until(
+            lambda: Deployment.objects.filter(pk=deployment.pk, finished_at__isnull=False).first(),
+            "the agent reports the install",
+        )
+        assert deployment.status == "succeeded", deployment.error
+        version = certificate.current_version
+        assert (site / "cert.pem").read_text() == version.certificate_pem.strip() + "\n"
+        assert (site / "key.pem").read_text().strip() == version.private_key_pem.strip()
+        assert (site / "key.pem").stat().st_mode & 0o777 == 0o600
+        assert (site / "fullchain.pem").read_text().startswith(version.certificate_pem.strip())
+        assert marker.exists()  # the reload command ran
+        released = AuditEvent.objects.get(action="certificate.deploy")
+        assert released.detail["include_key"] is True
+        assert "pull agent web-1" in released.detail["recipient"]
 
         # Revoked: the running agent and the program's check are refused.
         assert api.post(f"/api/v1/agents/{agent_id}/revoke/").json()["revoked"] is True

@@ -223,7 +223,7 @@ def test_a_failing_test_command_puts_the_previous_files_back(tmp_path, pems):
     os.chmod(site / "key.pem", 0o600)
     config = linux_config(tmp_path, test_command="sh -c 'echo config broken; exit 3'")
     done = agent.handle_job(config, {"kind": "install-certificate", **pems})
-    assert done["status"] == "failed"
+    assert done["status"] == "rolled_back"
     assert "exit status 3" in done["error"] and "config broken" in done["error"]
     assert (site / "cert.pem").read_text() == "old certificate\n"
     assert (site / "key.pem").read_text() == "old key\n"

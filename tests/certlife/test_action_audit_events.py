@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 import accounts.actions
 import acme_orders.actions
 import agents.agent_actions
+import agents.deployment_actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -33,7 +34,12 @@ from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
 from dns_providers import actions as dns_actions
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_key_pem, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_key_pem,
+    make_repository_certificate,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -43,6 +49,7 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     dns_providers.actions,
     certlife.actions,
     agents.agent_actions,
+    agents.deployment_actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
@@ -565,6 +572,16 @@ def download_agent_package(world):
         agent, server_url="https://certlife.example.net", actor=world.user("administrator")
     )
     return target_of(agent)
+
+
+# agents.deployment_actions
+
+
+@row(agents.deployment_actions.retry_deployment, "deployment.retry", actor="operator")
+def retry_deployment(world):
+    deployment = make_failed_deployment(world.certificate())
+    agents.deployment_actions.retry_deployment(deployment, actor=world.user("operator"))
+    return target_of(deployment)
 
 
 def test_every_public_function_of_the_action_modules_has_a_row():

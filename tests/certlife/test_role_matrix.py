@@ -26,7 +26,12 @@ from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
 from agents.models import Agent
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_issued_request,
+    make_repository_certificate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +158,10 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     # The agents' own API takes agent tokens only: no user credential gets in.
     "GET api-agent-jobs": {role: UNAUTHENTICATED for role in ROLES},
     "POST api-agent-job-result": {role: UNAUTHENTICATED for role in ROLES},
+    # Deployments (spec V6, V11): operators deploy.
+    "GET api-deployment-list": READERS,
+    "POST api-deployment-retry": OPERATORS,
+    "POST deployment-retry": OPERATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -299,12 +308,14 @@ def make_route_objects() -> dict[str, int]:
     )
     certificate = make_repository_certificate(["repo.example.com"])
     agent = Agent.objects.create(name="Matrix agent", token_hash="-", token_prefix="cla_matrix")
+    deployment = make_failed_deployment(certificate)
     return {
         "agent": agent.pk,
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
         "certificate": certificate.pk,
+        "deployment": deployment.pk,
     }
 
 
