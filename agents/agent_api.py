@@ -34,7 +34,7 @@ class AgentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agent
-        fields = ["id", "name", "created_at", "last_seen_at", "revoked"]
+        fields = ["id", "name", "last_seen_at", "revoked"]
         read_only_fields = fields
 
 
@@ -133,14 +133,20 @@ class IsAgent(permissions.BasePermission):
         return isinstance(request.auth, Agent)
 
 
+@extend_schema(exclude=True)  # not for user tokens: the agent program is its one client
 class AgentOnlyView(APIView):
     authentication_classes = [AgentTokenAuthentication]
     permission_classes = [IsAgent]
 
 
+class AgentJobsAnswer(serializers.Serializer):
+    jobs = serializers.ListField(child=serializers.DictField())
+
+
 class AgentJobsView(AgentOnlyView):
     """The calling agent's jobs, oldest first (at most 20 a poll)."""
 
+    @extend_schema(responses={200: AgentJobsAnswer})
     def get(self, request):
         jobs = agent_jobs.jobs_to_send(request.auth)
         return Response({"jobs": [agent_jobs.job_payload(job) for job in jobs]})
@@ -156,9 +162,17 @@ class JobResultInput(serializers.Serializer):
     )
 
 
+class JobResultAnswer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
 class AgentJobResultView(AgentOnlyView):
     """The outcome of one of the calling agent's jobs."""
 
+    queryset = AgentJob.objects.all()  # (names the model; the agent's own jobs are looked up)
+
+    @extend_schema(request=JobResultInput, responses={200: JobResultAnswer})
     def post(self, request, pk):
         data = validated_input(JobResultInput, request.data)
         job = AgentJob.objects.filter(agent=request.auth, pk=pk).first()

@@ -51,6 +51,7 @@ class AgentAddView(PermissionRequiredMixin, View):
 
 class AgentPackageView(PermissionRequiredMixin, View):
     permission_required = "agents.change_agent"
+    model = Agent
 
     def post(self, request, pk):
         agent = get_object_or_404(Agent, pk=pk)
@@ -68,6 +69,7 @@ class AgentPackageView(PermissionRequiredMixin, View):
 
 class AgentRevokeView(PermissionRequiredMixin, View):
     permission_required = "agents.change_agent"
+    model = Agent
 
     def post(self, request, pk):
         agent = actions.revoke_agent(get_object_or_404(Agent, pk=pk), actor=request.user)
