@@ -10,6 +10,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("audit-events/", views.AuditEventListApi.as_view(), name="api-audit-events"),
     path("", include("accounts.api_urls")),
     path("", include("dns_providers.api_urls")),
+    path("", include("agents.api_urls")),
     path("", include("acme_orders.api_urls")),
 ]
 
@@ -28,5 +29,6 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("manage/accounts/", include("accounts.urls")),
     path("manage/dns/", include("dns_providers.urls")),
+    path("manage/deploy/", include("agents.urls")),
     path("", include("acme_orders.urls")),
 ]
