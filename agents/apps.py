@@ -8,4 +8,9 @@ class AgentsConfig(AppConfig):
     def ready(self):
         from certlife.navigation import NavigationEntry, register
 
+        register(
+            NavigationEntry(
+                "Manage", "Deploy", "agent-mapping-list", "agents.view_agentmapping", 30
+            )
+        )
         register(NavigationEntry("Manage", "Windows Agent", "agent-list", "agents.view_agent", 40))

@@ -126,6 +126,17 @@ class AgentMapping(models.Model):
             credentials=self.dns_credentials or "{}",
         )
 
+    def masked_dns_credentials(self) -> dict[str, str]:
+        """The DNS credentials as they may be shown: secrets masked."""
+        return self.dns_account().masked_credentials() if self.dns_provider else {}
+
+    @property
+    def host_key_state(self) -> str:
+        """ "pinned", "seen" (waiting to be trusted) or "unknown"; Linux mappings only."""
+        if self.host_key_fingerprint:
+            return "pinned"
+        return "seen" if self.seen_host_key_fingerprint else "unknown"
+
     def secret_values(self) -> list[str]:
         """Secrets to cut out of error messages and command output."""
         values = [self.password, self.private_key]
