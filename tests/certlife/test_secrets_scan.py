@@ -47,6 +47,7 @@ from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest, Challenge
+from agents.models import Deployment
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.encryption import encrypted_fields
@@ -482,6 +483,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "account-": AcmeAccount,
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
+    "deployment-": Deployment,
 }
 
 
