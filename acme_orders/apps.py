@@ -8,11 +8,10 @@ class AcmeOrdersConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self):
-        from acme_orders.key_release import record_deployment_release
-        from agents.signals import private_key_sent
+        from acme_orders.receivers import connect_receivers
         from certlife.navigation import NavigationEntry, register
 
-        private_key_sent.connect(record_deployment_release, dispatch_uid="deployment-release")
+        connect_receivers()
 
         for entry in (
             NavigationEntry(

@@ -90,6 +90,8 @@ class AgentMapping(models.Model):
     dns_provider = models.CharField(max_length=50, blank=True)
     dns_credentials = EncryptedTextField(default="{}")
 
+    # What went wrong the last time certlife reached the server (shown on the mapping).
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +125,17 @@ class AgentMapping(models.Model):
             name=f"mapping for {self.domain}",
             credentials=self.dns_credentials or "{}",
         )
+
+    def masked_dns_credentials(self) -> dict[str, str]:
+        """The DNS credentials as they may be shown: secrets masked."""
+        return self.dns_account().masked_credentials() if self.dns_provider else {}
+
+    @property
+    def host_key_state(self) -> str:
+        """ "pinned", "seen" (waiting to be trusted) or "unknown"; Linux mappings only."""
+        if self.host_key_fingerprint:
+            return "pinned"
+        return "seen" if self.seen_host_key_fingerprint else "unknown"
 
     def secret_values(self) -> list[str]:
         """Secrets to cut out of error messages and command output."""

@@ -11,3 +11,8 @@ deployment_failed = Signal()
 # acme_orders/key_release.py records it as the release of the key (the one gate for
 # keys leaving certlife; agents does not import acme_orders).
 private_key_sent = Signal()
+
+# Agent mappings were created, changed, trusted or deleted, so a name's solver may
+# differ now (spec V7, V8); acme_orders chooses the solvers of pending requests again.
+# Sent inside the action's transaction with actor=the user.
+mappings_changed = Signal()

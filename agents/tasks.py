@@ -1,10 +1,32 @@
-"""Celery tasks of agents (docs/conventions.md point 3: load, claim, one step, record)."""
+"""Work on end servers that talks to the network (docs/conventions.md point 3: load,
+claim, one step, record the outcome)."""
 
 from celery import shared_task
 
-from agents import deploy
-from agents.models import Deployment
+from agents import deploy, ssh
+from agents.choices import MappingKind
+from agents.errors import SshError
+from agents.models import AgentMapping, Deployment
 from certlife.audit import current_source
+
+
+@shared_task
+def fetch_host_key(mapping_id: int) -> None:
+    """Record the host key a Linux mapping's server shows (key exchange only, nothing
+    sent), for a person to compare and trust; or why it could not be fetched."""
+    mapping = AgentMapping.objects.filter(pk=mapping_id, kind=MappingKind.LINUX).first()
+    if mapping is None:
+        return
+    try:
+        fingerprint = ssh.fetch_host_key_fingerprint(mapping.host, mapping.port)
+    except SshError as error:
+        AgentMapping.objects.filter(pk=mapping_id).update(
+            last_error=f"Could not fetch the host key: {error.message}"
+        )
+        return
+    AgentMapping.objects.filter(pk=mapping_id).update(
+        seen_host_key_fingerprint=fingerprint, last_error=""
+    )
 
 
 @shared_task(acks_late=True)

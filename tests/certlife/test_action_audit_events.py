@@ -18,14 +18,17 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
+import agents.actions
 import agents.deployment_actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
-from acme_orders.models import CertificateRequest
+from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.request_settings import RequestSettings
+from agents import actions as mapping_actions
+from agents.models import AgentMapping
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -46,6 +49,7 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     acme_orders.actions,
     dns_providers.actions,
     certlife.actions,
+    agents.actions,
     agents.deployment_actions,
 )
 
@@ -125,6 +129,14 @@ class World:
             "order_url": "https://ca.example.net/order/1",
         }
         return CertificateRequest.objects.create(**{**defaults, **fields, "status": status})
+
+    def mapping(self, **fields) -> AgentMapping:
+        values = {
+            "kind": "linux", "domain": "audit.example.com", "host": "192.0.2.10",
+            "username": "deploy", "password": "audit-password", "web_root": "/var/www",
+            "host_key_fingerprint": "SHA256:" + "A" * 43,
+        }  # fmt: skip
+        return AgentMapping.objects.create(**{**values, **fields})
 
     def certificate(self):
         return make_repository_certificate(["audit.example.com"])
@@ -518,6 +530,60 @@ def connection_test_failed(world):
     account = world.dns_account()
     dns_actions.record_connection_test(account, passed=False, message="refused", actor=None)
     return target_of(account)
+
+
+@row(request_actions.apply_agent_mappings, "request.solvers_chosen", actor="operator")
+def apply_agent_mappings(world):
+    request = world.request()
+    Challenge.objects.create(
+        request=request, domain="audit.example.com", type="http-01", token="audit-token",
+        authorization_url="https://ca.example.net/authz/1", key_authorization="audit-token.t",
+    )  # fmt: skip
+    world.mapping()
+    request_actions.apply_agent_mappings(actor=world.user("operator"))
+    return target_of(request)
+
+
+# agents.actions
+
+
+@row(mapping_actions.create_mapping, "agent_mapping.create", actor="operator")
+def create_mapping(world):
+    mapping = mapping_actions.create_mapping(
+        kind="linux", domain="new.example.com", host="192.0.2.10", username="deploy",
+        password="audit-password", web_root="/var/www", actor=world.user("operator"),
+    )  # fmt: skip
+    return target_of(mapping)
+
+
+@row(mapping_actions.update_mapping, "agent_mapping.update", actor="operator")
+def update_mapping(world):
+    mapping = world.mapping()
+    mapping_actions.update_mapping(mapping, web_root="/srv/www", actor=world.user("operator"))
+    return target_of(mapping)
+
+
+@row(mapping_actions.delete_mapping, "agent_mapping.delete")
+def delete_mapping(world):
+    mapping = world.mapping()
+    target = target_of(mapping)
+    mapping_actions.delete_mapping(mapping, actor=world.user("administrator"))
+    return target
+
+
+@row(mapping_actions.trust_host_key, "agent_mapping.trust_host_key", actor="operator")
+def trust_host_key(world):
+    seen = "SHA256:" + "B" * 43
+    mapping = world.mapping(host_key_fingerprint="", seen_host_key_fingerprint=seen)
+    mapping_actions.trust_host_key(mapping, fingerprint=seen, actor=world.user("operator"))
+    return target_of(mapping)
+
+
+@row(mapping_actions.fetch_host_key_again, "agent_mapping.fetch_host_key", actor="operator")
+def fetch_host_key_again(world):
+    mapping = world.mapping()
+    mapping_actions.fetch_host_key_again(mapping, actor=world.user("operator"))
+    return target_of(mapping)
 
 
 # certlife.actions

@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
+from agents.models import AgentMapping
 from dns_providers.models import DnsAccount
 from tests.factories import (
     make_acme_account,
@@ -111,6 +112,17 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "POST dns-account-enable": ADMINISTRATORS,
     "POST dns-account-disable": ADMINISTRATORS,
     "POST dns-account-test": ADMINISTRATORS,
+    # Manage >> Deploy: operators map and trust, administrators delete (spec V3-V6).
+    "GET agent-mapping-list": READERS,
+    "GET agent-mapping-add": OPERATORS,
+    "POST agent-mapping-add": OPERATORS,
+    "GET agent-mapping-edit": OPERATORS,
+    "POST agent-mapping-edit": OPERATORS,
+    "GET agent-mapping-delete": ADMINISTRATORS,
+    "POST agent-mapping-delete": ADMINISTRATORS,
+    "GET agent-mapping-host-key": READERS,
+    "POST agent-mapping-trust": OPERATORS,
+    "POST agent-mapping-fetch-host-key": OPERATORS,
     # API (spec S4: the same roles as the UI).
     "GET api-schema": SIGNED_IN,  # the contract, no data
     "GET api-audit-events": AUDIT_READERS,
@@ -128,6 +140,12 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "PATCH api-dns-account-detail": ADMINISTRATORS,
     "DELETE api-dns-account-detail": ADMINISTRATORS,
     "POST api-dns-account-test": ADMINISTRATORS,
+    "GET api-agent-mapping-list": READERS,
+    "POST api-agent-mapping-list": OPERATORS,
+    "GET api-agent-mapping-detail": READERS,
+    "PATCH api-agent-mapping-detail": OPERATORS,
+    "DELETE api-agent-mapping-detail": ADMINISTRATORS,
+    "POST api-agent-mapping-trust-host-key": OPERATORS,
     "GET api-request-list": READERS,
     "POST api-request-list": OPERATORS,
     "GET api-request-detail": READERS,
@@ -294,7 +312,13 @@ def make_route_objects() -> dict[str, int]:
     )
     certificate = make_repository_certificate(["repo.example.com"])
     deployment = make_failed_deployment(certificate)
+    # Its host key is pinned, so no call fetches one (an address outside loopback).
+    mapping = AgentMapping.objects.create(
+        kind="linux", domain="matrix.example.com", host="192.0.2.10", username="deploy",
+        password="matrix-password", web_root="/var/www", host_key_fingerprint="SHA256:" + "A" * 43,
+    )  # fmt: skip
     return {
+        "agent-mapping": mapping.pk,
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
