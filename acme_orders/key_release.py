@@ -75,7 +75,7 @@ def record_release(release: Release) -> None:
 
 
 def record_deployment_release(sender, *, deployment, recipient: str, **kwargs) -> None:
-    """Receiver of `agents.signals.private_key_sent` (connected in acme_orders/receivers.py):
+    """Receiver of `agents.signals.private_key_sent` (connected in acme_orders/apps.py):
     a deployment sends a version's certificate and key to an end server (spec V6).
 
     It is not checked against the actor's permissions: the mapping with "Deploy

@@ -1,7 +1,6 @@
 """What acme_orders does when the apps it depends on announce a change."""
 
-from acme_orders.key_release import record_deployment_release
-from agents.signals import mappings_changed, private_key_sent
+from agents.signals import mappings_changed
 
 
 def use_changed_mappings(sender, *, actor, **kwargs) -> None:
@@ -13,6 +12,3 @@ def use_changed_mappings(sender, *, actor, **kwargs) -> None:
 
 def connect_receivers() -> None:
     mappings_changed.connect(use_changed_mappings, dispatch_uid="acme_orders.use_changed_mappings")
-    private_key_sent.connect(
-        record_deployment_release, dispatch_uid="acme_orders.deployment_release"
-    )

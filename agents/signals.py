@@ -6,13 +6,13 @@ from django.dispatch import Signal
 # with deployment=agents.models.Deployment, error=str (plain words, no secrets).
 deployment_failed = Signal()
 
+# Agent mappings were created, changed, trusted or deleted, so a name's solver may
+# differ now (spec V7, V8); acme_orders chooses the solvers of pending requests again.
+# Sent inside the action's transaction with actor=the user.
+mappings_changed = Signal()
+
 # A deployment is about to send a certificate version's private key to an end server.
 # Sent with deployment=agents.models.Deployment, recipient=str (where the key goes).
 # acme_orders/key_release.py records it as the release of the key (the one gate for
 # keys leaving certlife; agents does not import acme_orders).
 private_key_sent = Signal()
-
-# Agent mappings were created, changed, trusted or deleted, so a name's solver may
-# differ now (spec V7, V8); acme_orders chooses the solvers of pending requests again.
-# Sent inside the action's transaction with actor=the user.
-mappings_changed = Signal()

@@ -1,5 +1,5 @@
-"""Work on end servers that talks to the network (docs/conventions.md point 3: load,
-claim, one step, record the outcome)."""
+"""Celery tasks of agents: work on end servers that talks to the network
+(docs/conventions.md point 3: load, claim, one step, record)."""
 
 from celery import shared_task
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('acme_orders', '0006_challenge_agent_mapping'),
-        ('agents', '0002_mapping_last_error'),
+        ('agents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
