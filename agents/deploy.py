@@ -54,6 +54,9 @@ BACKUP_SUFFIX = ".certlife-previous"
 MAX_OUTPUT_CHARACTERS = 20_000
 # A deployment left `running` this long lost its worker; a redelivered task may take it.
 STALE_RUNNING_AFTER = timedelta(minutes=15)
+# A pending SSH deployment whose task message was lost (a broker down at commit time)
+# is sent again after this long; claim() makes a duplicate message harmless.
+RESEND_PENDING_AFTER = timedelta(minutes=5)
 REVOKED = "revoked"  # acme_orders.choices.CertificateStatus.REVOKED (agents does not import it)
 
 
@@ -151,6 +154,21 @@ def claim(deployment_id: int) -> bool:
     return taken == 1
 
 
+def stalled_deployments() -> list[int]:
+    """SSH deployments to send to a worker again: pending for long (their message was
+    lost) or running for long (their worker died). Pull-agent deployments wait for
+    their agent and are not resent."""
+    now = timezone.now()
+    stalled = Q(status=DeploymentStatus.PENDING, created_at__lt=now - RESEND_PENDING_AFTER) | Q(
+        status=DeploymentStatus.RUNNING, started_at__lt=now - STALE_RUNNING_AFTER
+    )
+    return list(
+        Deployment.objects.filter(stalled, mapping__kind=MappingKind.LINUX).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 class Transcript:
     """The commands run on the server and what they printed, secrets cut out."""
 
@@ -236,6 +254,12 @@ def deploy_over_ssh(deployment: Deployment, mapping: AgentMapping, transcript: T
     certificate = deployment.certificate
     if certificate.status == REVOKED:
         raise DeploymentFailure("The certificate is revoked; certlife does not deploy it.")
+    if certificate.current_version_id != version.pk:
+        # Sent now, it could overwrite the newer version that its own deployment sent.
+        raise DeploymentFailure(
+            "A newer version of the certificate was saved before this deployment ran; "
+            "that version is deployed instead."
+        )
     files = files_to_deploy(mapping, version)
     check_before_upload(mapping, version, certificate.domains)
     with ssh.connect(mapping) as connection:

@@ -39,3 +39,10 @@ def deploy_certificate(deployment_id: int) -> None:
         pk=deployment_id
     )
     deploy.run_deployment(deployment)
+
+
+@shared_task
+def resume_stalled_deployments() -> None:
+    """Beat, every minute: SSH deployments whose message or worker was lost run again."""
+    for deployment_id in deploy.stalled_deployments():
+        deploy_certificate.delay(deployment_id)

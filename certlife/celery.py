@@ -29,6 +29,10 @@ app.conf.beat_schedule = {
         "task": "dns_providers.tasks.fail_unfinished_connection_tests",
         "schedule": 60,
     },
+    "resume-stalled-deployments": {
+        "task": "agents.tasks.resume_stalled_deployments",
+        "schedule": 60,
+    },
 }
 
 

@@ -9,6 +9,7 @@ import socket
 import ssl
 import stat
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +141,6 @@ def linux_mapping(ssh_server, end_server: EndServer, **fields) -> AgentMapping:
         "fullchain_path": str(end_server.fullchain),
         "key_path": str(end_server.key),
         "file_mode": "0640",
-        "key_mode": "0600",
         "reload_command": end_server.reload_command(),
         "tls_port": end_server.port,
         **fields,
@@ -273,8 +273,6 @@ def test_a_failing_reload_restores_the_previous_files_and_reloads_them(
 
 
 def served_serial_soon(port: int, expected: str) -> bool:
-    import time
-
     for _ in range(50):
         if served_serial(port) == expected:
             return True
@@ -362,3 +360,29 @@ def test_the_served_serial_is_checked(ssh_server, end_servers, operator):
     assert "may not have reloaded" in deployment.error
     os.kill(int(server.pid_file.read_text()), signal.SIGHUP)  # the server itself is fine
     assert served_serial_soon(server.port, certificate.current_version.serial_number)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_through_the_api_deploys_through_a_real_worker(
+    celery_worker, ssh_server, end_servers, operator, api_as
+):
+    for server in end_servers:
+        linux_mapping(ssh_server, server)
+    issued = make_issued_request(make_acme_account(), domains=[NAME])
+    api = api_as(operator)
+
+    saved = api.post(f"/api/v1/requests/{issued.pk}/save/")
+
+    assert saved.status_code == 200, saved.content
+    certificate_id = saved.json()["certificate"]
+    deadline, answers = time.monotonic() + 60, []
+    while time.monotonic() < deadline:
+        answers = api.get(f"/api/v1/deployments/?certificate={certificate_id}").json()["results"]
+        if answers and all(a["status"] not in ("pending", "running") for a in answers):
+            break
+        time.sleep(0.5)
+    serial = Deployment.objects.filter(pk=answers[0]["id"]).get().version.serial_number
+    assert sorted(a["status"] for a in answers) == ["succeeded", "succeeded"], answers
+    assert [a["served_serial"] for a in answers] == [serial, serial]
+    for server in end_servers:
+        assert served_serial(server.port) == serial

@@ -2,13 +2,18 @@
 retry button of the certificate page. The deployments are made here; the deploy itself
 is tested against real servers in test_deploy_e2e.py."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.context_processors import PermWrapper
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import timezone
 
 from agents.choices import DeploymentStatus
 from agents.models import Deployment
+from agents.tasks import deploy_certificate, resume_stalled_deployments
+from certlife.celery import app
 from certlife.models import AuditEvent
 from tests.factories import make_failed_deployment, make_repository_certificate
 
@@ -153,3 +158,49 @@ def test_the_certificate_page_part_lists_deployments_with_retry(client, operator
         f"/certificates/deployments/{failed.pk}/retry/", {"next": "https://evil.example/"}
     )
     assert response["Location"] == "/certificates/"
+
+
+def test_a_deployment_overtaken_by_a_newer_version_is_not_sent(failed):
+    """A renewal saved while an older version's deployment waited: the older one must not
+    overwrite the newer files (no server is needed: it stops before connecting)."""
+    certificate = failed.certificate
+    newer = make_repository_certificate(["shop.example.com"]).current_version
+    newer.certificate = certificate
+    newer.save()
+    certificate.current_version = newer
+    certificate.save()
+    Deployment.objects.filter(pk=failed.pk).update(status=DeploymentStatus.PENDING)
+
+    deploy_certificate(failed.pk)
+
+    failed.refresh_from_db()
+    assert failed.status == DeploymentStatus.FAILED
+    assert "A newer version of the certificate was saved" in failed.error
+    assert not AuditEvent.objects.filter(action="certificate.deploy").exists()
+
+
+def test_lost_and_stalled_ssh_deployments_are_sent_again(failed, monkeypatch):
+    sent = []
+    monkeypatch.setattr("agents.tasks.deploy_certificate.delay", sent.append)
+    now = timezone.now()
+    certificate = failed.certificate
+    version, mapping = failed.version, failed.mapping
+
+    def deployment(status, **times):
+        made = Deployment.objects.create(
+            certificate=certificate, version=version, mapping=mapping, host="h", status=status
+        )
+        Deployment.objects.filter(pk=made.pk).update(**times)
+        return made.pk
+
+    lost = deployment("pending", created_at=now - timedelta(minutes=6))
+    deployment("pending", created_at=now - timedelta(minutes=1))  # its message is on its way
+    dead = deployment("running", started_at=now - timedelta(minutes=16))
+    deployment("running", started_at=now - timedelta(minutes=2))  # still working
+    deployment("succeeded", started_at=now - timedelta(hours=2))
+
+    resume_stalled_deployments()
+
+    assert sorted(sent) == sorted([lost, dead])
+    beat = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "agents.tasks.resume_stalled_deployments" in beat

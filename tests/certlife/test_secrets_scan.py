@@ -48,7 +48,7 @@ from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest, Challenge
 from agents import actions as mapping_actions
-from agents.models import AgentMapping
+from agents.models import AgentMapping, Deployment
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.encryption import encrypted_fields
@@ -506,6 +506,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
     "agent-mapping-": AgentMapping,
+    "deployment-": Deployment,
 }
 
 
