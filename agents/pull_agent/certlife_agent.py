@@ -535,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
         except TokenRefused as refusal:
             print(f"refused: {refusal}", file=sys.stderr)
             return 2
+        except (OSError, ValueError) as error:
+            print(f"could not reach certlife: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
         print(f"certlife accepted the token; {count} job(s) done")
         return 0
     manage_service(arguments.command, config, arguments.config)

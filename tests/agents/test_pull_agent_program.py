@@ -233,3 +233,16 @@ def test_a_failing_test_command_puts_the_previous_files_back(tmp_path, pems):
 def test_backoff_grows_and_is_capped():
     assert 5 <= agent.backoff_seconds(1, 10) <= 20
     assert agent.backoff_seconds(50, 10) <= agent.MAX_BACKOFF_SECONDS
+
+
+def test_check_against_an_unreachable_certlife_says_so_without_a_traceback(tmp_path, closed_port):
+    config = {"server_url": f"https://127.0.0.1:{closed_port}", "token": "cla_secret-token"}
+    (tmp_path / "certlife-agent.json").write_text(json.dumps(config))
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", agent.__file__, "check", "--config",
+         str(tmp_path / "certlife-agent.json")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("could not reach certlife: URLError")
+    assert "Traceback" not in done.stderr and "cla_secret-token" not in done.stderr

@@ -27,8 +27,11 @@ stores them (README, "Architecture").
 """
 
 import base64
+import io
+import json
 import logging
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -383,6 +386,21 @@ def plant_agent_mappings(planted: Planted, actor) -> None:
     )  # fmt: skip
 
 
+def plant_agent_tokens(planted: Planted, actor) -> None:
+    """A pull agent's token from its creation and the one its package carries (spec
+    V4): certlife keeps only their hashes."""
+    from agents import agent_actions
+
+    agent, token = agent_actions.create_agent(name="scan agent", actor=actor)
+    planted.add("agent token", token)
+    package = agent_actions.download_agent_package(
+        agent, server_url="https://certlife.example.net", actor=actor
+    )
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        config = json.loads(archive.read("certlife-agent/certlife-agent.json"))
+    planted.add("agent token (package)", config["token"])
+
+
 def has_challenges(request) -> bool:
     return request.challenges.exists()
 
@@ -648,6 +666,7 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
         registered, imported = plant_accounts(planted, administrator, pebble, eab_pebble, eab_kid)
         rfc2136 = plant_dns_accounts(planted, administrator, fakes, moto_route53, bind_dns)
         plant_agent_mappings(planted, administrator)
+        plant_agent_tokens(planted, administrator)
         plant_certificates(planted, worker, pebble, administrator, registered, imported, rfc2136)
 
     # What certlife keeps is really in its encrypted columns, so a plain column would be
@@ -656,7 +675,10 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
     kept = [label for label in planted.secrets if not label.endswith("(refused)")]
     stored = decrypted_columns()
     not_stored = [label for label in kept if planted.secrets[label] not in stored]
-    assert not_stored == ["EAB HMAC key", "API token", "cloudflare api_token"]
+    assert not_stored == [
+        "EAB HMAC key", "API token", "cloudflare api_token",
+        "agent token", "agent token (package)",  # kept as SHA-256 only
+    ]  # fmt: skip
 
     log_text = every_log_line.text
     # The scan saw the flows: the acme library's DEBUG bodies, botocore's, the pipeline's.
@@ -671,7 +693,10 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
     unexpected = {
         url: status
         for url, status in statuses.items()
-        if status not in (200, 405) and url != "/login/" and not url.startswith("/.well-known/")
+        if status not in (200, 405)
+        and url != "/login/"
+        and not url.startswith("/.well-known/")
+        and url != "/api/v1/agent/jobs/"  # answers agent tokens only (401 to a user)
     }
     assert unexpected == {}
 
