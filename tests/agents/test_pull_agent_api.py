@@ -1,6 +1,7 @@
 """Pull agents on the server (docs/features.md V4): tokens stored hashed and shown once,
 revocation, the package, the agents' own job API and the Windows Agent page."""
 
+import base64
 import io
 import json
 import zipfile
@@ -157,3 +158,65 @@ def test_the_windows_agent_page_shows_the_token_once_and_downloads(administrator
     reader.force_login(operator)
     listed = reader.get("/manage/windows-agent/")
     assert b"web-2" in listed.content and b"Download agent package" not in listed.content
+
+
+def test_a_pull_agent_deployment_waits_for_the_agent_and_takes_its_report(
+    created, administrator, django_capture_on_commit_callbacks
+):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from agents.deploy import schedule_deployments
+    from agents.models import Deployment
+    from agents.signals import deployment_failed
+    from agents.tasks import deploy_certificate
+    from certlife.models import AuditEvent
+    from tests.factories import make_repository_certificate
+
+    agent = Agent.objects.get(pk=created["id"])
+    AgentMapping.objects.create(
+        kind="windows", domain="shop.example.com", agent=agent, deploy=True,
+        install_to_iis=True, site="Shop",
+    )  # fmt: skip
+    certificate = make_repository_certificate(["shop.example.com"])
+    version = certificate.current_version
+    with django_capture_on_commit_callbacks():  # the task is run below, as a worker would
+        (deployment,) = schedule_deployments(version, actor=administrator)
+    assert deployment.host == "pull agent iis-1"
+    deploy_certificate(deployment.pk)
+    assert Deployment.objects.get(pk=deployment.pk).status == "running"
+
+    (job,) = agent_client(created["token"]).get("/api/v1/agent/jobs/").json()["jobs"]
+    assert job["kind"] == "install-certificate"
+    assert (job["certificate_pem"], job["key_pem"]) == (
+        version.certificate_pem,
+        version.private_key_pem,
+    )
+    assert (job["install_to_iis"], job["site"]) == (True, "Shop")
+    pfx = base64.b64decode(job["pfx_base64"])
+    key, leaf, _ = pkcs12.load_key_and_certificates(pfx, job["pfx_password"].encode())
+    assert leaf.serial_number == int(version.serial_number, 16) and key is not None
+    released = AuditEvent.objects.get(action="certificate.deploy")
+    assert "pull agent iis-1" in released.detail["recipient"] and released.detail["include_key"]
+
+    failures = []
+
+    def alerted(**signal):
+        failures.append(signal["error"])
+
+    deployment_failed.connect(alerted)
+    try:
+        answer = agent_client(created["token"]).post(
+            f"/api/v1/agent/jobs/{job['id']}/result/",
+            {
+                "status": "rolled_back",
+                "error": "`nginx -t` failed; the previous files were put back",
+            },
+            format="json",
+        )
+    finally:
+        deployment_failed.disconnect(alerted)
+    assert answer.status_code == 200
+    deployment.refresh_from_db()
+    assert deployment.status == "rolled_back" and deployment.finished_at is not None
+    assert deployment.error.startswith("`nginx -t` failed")
+    assert failures == [deployment.error]
