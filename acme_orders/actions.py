@@ -153,11 +153,13 @@ def _choose_solvers_again(request: CertificateRequest) -> bool:
 def apply_agent_mappings(*, actor) -> list[CertificateRequest]:
     """After agent mappings changed (agents.signals.mappings_changed): pending requests
     whose unpublished names a mapping now answers use it, and a request whose every
-    name now has an automated path starts validating on its own (spec V8). Returns the
-    requests that changed."""
+    name now has an automated path starts validating on its own (spec V8). Only requests
+    waiting for a person: one already validating is being driven by a worker, whose
+    step must not see its solvers change under it. Returns the requests that changed."""
     pending_ids = (
         CertificateRequest.objects.filter(
             status=RequestStatus.PENDING,
+            verify_requested=False,
             challenges__presented=False,
             challenges__status=ChallengeStatus.PENDING,
         )
@@ -166,7 +168,7 @@ def apply_agent_mappings(*, actor) -> list[CertificateRequest]:
     )
     changed = []
     for request in CertificateRequest.objects.select_for_update().filter(
-        pk__in=list(pending_ids), status=RequestStatus.PENDING
+        pk__in=list(pending_ids), status=RequestStatus.PENDING, verify_requested=False
     ):
         if not _choose_solvers_again(request):
             continue
@@ -190,7 +192,8 @@ def verify_request(request: CertificateRequest, *, actor) -> CertificateRequest:
                 ]
             }
         )
-    _choose_solvers_again(request)
+    if not request.verify_requested:  # else a worker drives it with the solvers it has
+        _choose_solvers_again(request)
     request.verify_requested = True
     request.deadline_at = timezone.now() + VALIDATION_DEADLINE
     request.error = ""
