@@ -113,9 +113,6 @@ class HostKeyView(PermissionRequiredMixin, DetailView):
     model = AgentMapping
     context_object_name = "mapping"
 
-    def get_queryset(self):
-        return AgentMapping.objects.filter(kind=MappingKind.LINUX)
-
 
 class HostKeyActionView(PermissionRequiredMixin, View):
     """POST-only: trust the fingerprint shown, or fetch the host key again."""

@@ -47,7 +47,8 @@ from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest, Challenge
-from agents.models import Deployment
+from agents import actions as mapping_actions
+from agents.models import AgentMapping, Deployment
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.encryption import encrypted_fields
@@ -361,6 +362,27 @@ def plant_dns_accounts(planted: Planted, actor, fakes: DnsFakes, moto_route53, b
 # Planting: certificate keys and keystore passwords, through real issuance
 
 
+def plant_agent_mappings(planted: Planted, actor) -> None:
+    """A Linux mapping with an SSH password and a private key, a DNS mapping with its
+    own TSIG secret (spec V3, V5), each changed once through the actions."""
+    from tests.factories import make_key_pem
+
+    linux = mapping_actions.create_mapping(
+        kind="linux", domain="scan.example.com", host="192.0.2.10", username="deploy",
+        password=planted.add("SSH password", marker("ssh-password")),
+        web_root="/var/www", actor=actor,
+    )  # fmt: skip
+    mapping_actions.update_mapping(
+        linux, private_key=planted.add("SSH private key", make_key_pem()), actor=actor
+    )
+    secret = planted.add("mapping TSIG secret", base64_marker("mapping-tsig"))
+    mapping_actions.create_mapping(
+        kind="dns", domain="*.scan.example.net", dns_provider="rfc2136",
+        dns_credentials={"server": "192.0.2.53", "key_name": "scan-key", "key_secret": secret},
+        actor=actor,
+    )  # fmt: skip
+
+
 def has_challenges(request) -> bool:
     return request.challenges.exists()
 
@@ -483,6 +505,7 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "account-": AcmeAccount,
     "request-": CertificateRequest,
     "dns-account-": DnsAccount,
+    "agent-mapping-": AgentMapping,
     "deployment-": Deployment,
 }
 
@@ -624,6 +647,7 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
         settings.CERTLIFE_DNS_API_ENDPOINTS = fakes.endpoints
         registered, imported = plant_accounts(planted, administrator, pebble, eab_pebble, eab_kid)
         rfc2136 = plant_dns_accounts(planted, administrator, fakes, moto_route53, bind_dns)
+        plant_agent_mappings(planted, administrator)
         plant_certificates(planted, worker, pebble, administrator, registered, imported, rfc2136)
 
     # What certlife keeps is really in its encrypted columns, so a plain column would be
