@@ -28,6 +28,7 @@ rollback. The private key is read from the version in the task and leaves throug
 into its release audit event (agents does not import acme_orders).
 """
 
+import logging
 import shlex
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,7 +47,10 @@ from agents.errors import AgentError
 from agents.models import AgentMapping, Deployment
 from agents.served_certificate import SerialMismatch, ServedCertificateError, wait_for_serial
 from agents.signals import deployment_failed, private_key_sent
+from certlife import unexpected_errors
 from certlife.logging import redact_secrets
+
+logger = logging.getLogger(__name__)
 
 BACKUP_SUFFIX = ".certlife-previous"
 # Enough for nginx -t or a systemctl message many times over; the end is kept, where a
@@ -134,7 +138,7 @@ def schedule_deployments(version, *, actor) -> list[Deployment]:
 
 
 def enqueue_deployment(deployment: Deployment) -> None:
-    from agents.tasks import deploy_certificate
+    from agents.tasks import deploy_certificate  # agents.tasks imports this module
 
     transaction.on_commit(lambda: deploy_certificate.delay(deployment.pk))
 
@@ -207,7 +211,22 @@ def run_deployment(deployment: Deployment) -> Deployment:
         return _finish(deployment, transcript, failure.status, failure.message)
     except AgentError as error:  # connecting, authenticating, the host key
         return _finish(deployment, transcript, DeploymentStatus.FAILED, error.message)
+    except Exception as error:  # a bug or an unmapped library error: fail in plain words
+        logger.error(
+            "Deployment %s stopped by an unexpected error:\n%s",
+            deployment.pk,
+            unexpected_errors.redacted_traceback(error, secrets=secrets),
+        )
+        return _finish(deployment, transcript, DeploymentStatus.FAILED, _plain(error))
     return _finish(deployment, transcript, DeploymentStatus.SUCCEEDED, "")
+
+
+def _plain(error: Exception) -> str:
+    """A failure's message for people: ours and the SSH gateway's are written for them;
+    anything else is described (type and a short, redacted message)."""
+    if isinstance(error, DeploymentFailure | AgentError):
+        return error.message
+    return f"An unexpected error stopped the deployment ({unexpected_errors.describe(error)})."
 
 
 def _finish(deployment: Deployment, transcript: Transcript, status: str, error: str):
@@ -364,7 +383,7 @@ def install(connection, files: list[DeployFile], mapping, transcript: Transcript
     try:
         upload(connection, files, mapping.owner, transcript)
         keep_previous(connection, files, transcript)
-    except (DeploymentFailure, AgentError):
+    except Exception:
         _remove_uploads(connection, files)
         raise
     reload_ran = False
@@ -383,10 +402,10 @@ def install(connection, files: list[DeployFile], mapping, transcript: Transcript
             result = _run(connection, mapping.reload_command, transcript)
             if not result.succeeded:
                 raise DeploymentFailure(f"The reload failed ({_ended(result)}).")
-    except (DeploymentFailure, AgentError) as failure:
+    except Exception as failure:  # whatever stopped it, the previous files come back
         restore_previous(connection, files, mapping, transcript, reload=reload_ran)
         raise DeploymentFailure(
-            f"{failure} The previous files are back in place"
+            f"{_plain(failure)} The previous files are back in place"
             + (" and the server was reloaded with them." if reload_ran else "."),
             status=DeploymentStatus.ROLLED_BACK,
         ) from None

@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 
 from acme_orders import actions as request_actions
+from agents import ssh
 from agents.choices import DeploymentStatus, MappingKind
 from agents.deploy import BACKUP_SUFFIX, schedule_deployments
 from agents.deployment_actions import retry_deployment
@@ -89,7 +90,12 @@ class EndServer:
         return self.process.this_run_log().count("reloaded")
 
     def files(self) -> dict[str, bytes]:
-        return {path.name: path.read_bytes() for path in sorted(self.directory.glob("*.pem*"))}
+        """Every file of the site but the pid file, temporary (hidden) ones included."""
+        return {
+            path.name: path.read_bytes()
+            for path in sorted(self.directory.iterdir())
+            if path.name != "server.pid"
+        }
 
 
 def start_end_server(directory: Path) -> EndServer:
@@ -386,3 +392,34 @@ def test_saving_through_the_api_deploys_through_a_real_worker(
     assert [a["served_serial"] for a in answers] == [serial, serial]
     for server in end_servers:
         assert served_serial(server.port) == serial
+
+
+def test_an_unexpected_error_after_the_first_renames_restores_the_previous_files(
+    ssh_server, end_servers, operator, monkeypatch
+):
+    """Fault injection: the key's rename breaks with an error nobody mapped, after the
+    certificate and full chain were renamed into place."""
+    server = end_servers[0]
+    linux_mapping(ssh_server, server)
+    before = server.files()
+    real_rename, broken = ssh.rename_file, []
+
+    def rename_breaking_on_the_key(connection, source, target):
+        if target == str(server.key) and not broken:  # once: the restore's rename works
+            broken.append(source)
+            raise RuntimeError("connection reset in the middle of a rename")
+        return real_rename(connection, source, target)
+
+    monkeypatch.setattr(ssh, "rename_file", rename_breaking_on_the_key)
+    certificate = make_repository_certificate([NAME])
+    [deployment] = schedule_deployments(certificate.current_version, actor=operator)
+    deploy_certificate(deployment.pk)
+
+    deployment.refresh_from_db()
+    assert deployment.status == DeploymentStatus.ROLLED_BACK, deployment.output
+    assert "An unexpected error stopped the deployment (RuntimeError: connection reset" in (
+        deployment.error
+    )
+    assert server.files() == before
+    assert server.reloads() == 0
+    assert served_serial(server.port) == server.old_serial
