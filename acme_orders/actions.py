@@ -16,6 +16,7 @@ from acme_orders.certificate_files import describe_certificate
 from acme_orders.choices import (
     REVOCATION_REASON_CODES,
     CertificateStatus,
+    ChallengeStatus,
     ChallengeType,
     ExportFormat,
     KeyPolicy,
@@ -31,12 +32,13 @@ from acme_orders.pipeline import VALIDATION_DEADLINE
 from acme_orders.profiles import account_profile_problem, name_limit
 from acme_orders.repository import certificate_keystore_password
 from acme_orders.request_settings import RequestSettings
-from acme_orders.solvers import choose_solver
+from acme_orders.solvers import choose_solver, solver_for
 from acme_orders.tasks import (
     advance_certificate_request,
     refresh_renewal_info,
     send_certificate_email,
 )
+from agents.deploy import schedule_deployments
 from certlife.audit import record_audit_event
 from certlife.choices import AuditOutcome
 
@@ -141,6 +143,51 @@ def _locked(request: CertificateRequest) -> CertificateRequest:
     return CertificateRequest.objects.select_for_update().get(pk=request.pk)
 
 
+def _choose_solvers_again(request: CertificateRequest) -> bool:
+    """Choose the solver of each challenge not yet published again (spec V7), so an
+    agent mapping or DNS account added since the order was placed is used. True when
+    a choice changed."""
+    changed = False
+    for challenge in request.challenges.filter(presented=False, status=ChallengeStatus.PENDING):
+        before = (challenge.solver, challenge.agent_mapping_id)
+        challenge.solver = choose_solver(request, challenge)
+        if (challenge.solver, challenge.agent_mapping_id) != before:
+            challenge.save(update_fields=["solver", "agent_mapping"])
+            changed = True
+    return changed
+
+
+@transaction.atomic
+def apply_agent_mappings(*, actor) -> list[CertificateRequest]:
+    """After agent mappings changed (agents.signals.mappings_changed): pending requests
+    whose unpublished names a mapping now answers use it, and a request whose every
+    name now has an automated path starts validating on its own (spec V8). Only requests
+    waiting for a person: one already validating is being driven by a worker, whose
+    step must not see its solvers change under it. Returns the requests that changed."""
+    pending_ids = (
+        CertificateRequest.objects.filter(
+            status=RequestStatus.PENDING,
+            verify_requested=False,
+            challenges__presented=False,
+            challenges__status=ChallengeStatus.PENDING,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    changed = []
+    for request in CertificateRequest.objects.select_for_update().filter(
+        pk__in=list(pending_ids), status=RequestStatus.PENDING, verify_requested=False
+    ):
+        if not _choose_solvers_again(request):
+            continue
+        changed.append(request)
+        record_audit_event("request.solvers_chosen", actor=actor, target=request)
+        challenges = request.challenges.all()
+        if all(solver_for(challenge).automated for challenge in challenges):
+            _enqueue_advance(request)
+    return changed
+
+
 @transaction.atomic
 def verify_request(request: CertificateRequest, *, actor) -> CertificateRequest:
     """Verify (spec V2): the answers are published; check them and ask the CA."""
@@ -153,6 +200,8 @@ def verify_request(request: CertificateRequest, *, actor) -> CertificateRequest:
                 ]
             }
         )
+    if not request.verify_requested:  # else a worker drives it with the solvers it has
+        _choose_solvers_again(request)
     request.verify_requested = True
     request.deadline_at = timezone.now() + VALIDATION_DEADLINE
     request.error = ""
@@ -200,9 +249,7 @@ def assign_dns_account(request: CertificateRequest, *, dns_account, actor) -> Ce
     request.dns_account = dns_account
     request.error = ""
     request.save(update_fields=["dns_account", "error", "updated_at"])
-    for challenge in request.challenges.filter(presented=False).exclude(status="valid"):
-        challenge.solver = choose_solver(request, challenge)
-        challenge.save(update_fields=["solver"])
+    _choose_solvers_again(request)
     record_audit_event(
         "request.assign_dns", actor=actor, target=request, detail={"dns_account": str(dns_account)}
     )
@@ -368,6 +415,9 @@ def save_to_repository(request: CertificateRequest, *, actor) -> Certificate:
         target=certificate,
         detail={"serial": version.serial_number},
     )
+    # Where a mapping says "Deploy certificate", the new version goes to its end
+    # servers (spec V6, V11), after a manual save and after an automatic renewal alike.
+    schedule_deployments(version, actor=actor)
     return certificate
 
 

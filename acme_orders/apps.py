@@ -8,7 +8,13 @@ class AcmeOrdersConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self):
+        from acme_orders.key_release import record_deployment_release
+        from acme_orders.receivers import connect_receivers
+        from agents.signals import private_key_sent
         from certlife.navigation import NavigationEntry, register
+
+        connect_receivers()
+        private_key_sent.connect(record_deployment_release, dispatch_uid="deployment-release")
 
         for entry in (
             NavigationEntry(

@@ -125,6 +125,9 @@ class Solver(models.TextChoices):
     MANUAL = "manual", "Manual"
     BUILTIN_HTTP = "builtin-http", "Built-in HTTP-01 responder"
     DNS = "dns", "DNS account"
+    SSH = "ssh", "Agent mapping: SSH"
+    DNS_MAPPING = "dns-mapping", "Agent mapping: DNS provider"
+    AGENT = "agent", "Agent mapping: pull agent"
 
 
 class ChallengeStatus(models.TextChoices):

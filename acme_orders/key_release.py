@@ -1,7 +1,7 @@
 """The one gate for certificate files leaving certlife (spec P2, S1).
 
 Every channel that hands out a certificate (download in the UI, the API, the command
-line, email; deployment when it lands) describes what leaves as a `Release`, calls
+line, email, deployment to an end server) describes what leaves as a `Release`, calls
 `check_release` before it builds or sends anything, and `record_release` once it has.
 Sending the certificate and its chain needs `export_certificate`; sending the private
 key as well (PEM with key, PKCS#12 or JKS holding it) needs `export_private_key`, which
@@ -72,3 +72,23 @@ def check_release(release: Release) -> None:
 def record_release(release: Release) -> None:
     """The audit event of a release that went out (or was queued to go out)."""
     release.audit(AuditOutcome.SUCCESS)
+
+
+def record_deployment_release(sender, *, deployment, recipient: str, **kwargs) -> None:
+    """Receiver of `agents.signals.private_key_sent` (connected in acme_orders/apps.py):
+    a deployment sends a version's certificate and key to an end server (spec V6).
+
+    It is not checked against the actor's permissions: the mapping with "Deploy
+    certificate", made by someone allowed to manage mappings, is what authorises it,
+    and saving or renewing (operators may) must deploy without an administrator. The
+    event names who saved or retried (no one for the scheduler) and where the key went.
+    agents sends a signal because it does not import acme_orders (docs/architecture.md).
+    """
+    Release(
+        action="certificate.deploy",
+        actor=deployment.requested_by,
+        target=deployment.certificate,
+        recipient=f"{deployment.host}:{recipient}",
+        include_key=True,
+        file_format="pem",
+    ).audit(AuditOutcome.SUCCESS)

@@ -315,6 +315,14 @@ class Challenge(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The agent mapping an agent solver ("ssh", "dns-mapping", "agent") uses for the name.
+    agent_mapping = models.ForeignKey(
+        "agents.AgentMapping",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     cleaned_up = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 

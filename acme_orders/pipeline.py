@@ -22,6 +22,7 @@ from acme_orders.choices import ChallengeStatus, KeyPolicy, RequestStatus, Solve
 from acme_orders.exports import split_pem_certificates
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.solvers import PropagationGaveUp, choose_solver, solver_for
+from agents.errors import AgentError
 from certlife import unexpected_errors
 from dns_providers.errors import DnsProviderError
 
@@ -281,7 +282,7 @@ def cleanup_challenges(request: CertificateRequest) -> None:
     for challenge in request.challenges.filter(presented=True, cleaned_up=False):
         try:
             solver_for(challenge).cleanup(challenge)
-        except DnsProviderError as error:
+        except (DnsProviderError, AgentError) as error:
             logger.warning("Cleanup of %s left for later: %s", challenge, error)
             continue
         except Exception as error:  # nor keep the request from finishing

@@ -9,10 +9,16 @@
 stores it on the challenge; `solver_for(challenge)` returns that solver from SOLVERS.
 """
 
+import contextlib
+
 import requests
 from django.conf import settings
 
 from acme_orders.choices import ChallengeType, Solver
+from agents import agent_jobs
+from agents import mappings as agent_mappings
+from agents import solvers as agent_solvers
+from agents.choices import MappingKind
 from certlife import outbound
 from dns_providers import dns01, propagation, resolver
 from dns_providers.propagation import PropagationState
@@ -158,21 +164,153 @@ def _published_record(challenge) -> dns01.PublishedRecord | None:
     )
 
 
+class PullAgentSolver:
+    """A pull agent publishes the token in its web root (docs/features.md V4): present
+    queues a publish job for the agent of the challenge's mapping, check waits for the
+    agent to report it done and then fetches the token as the CA will, cleanup queues
+    the removal. The agent polls, so nothing here connects to the end server."""
+
+    code = Solver.AGENT
+    automated = True
+
+    def present(self, challenge) -> None:
+        if challenge.agent_mapping is None:
+            return  # check() says the mapping is gone
+        # Without a usable agent nothing is queued; check() then names the reason.
+        with contextlib.suppress(agent_jobs.NoAgent):
+            agent_jobs.queue_publish(
+                challenge.agent_mapping,
+                domain=challenge.domain,
+                token=challenge.token,
+                content=challenge.key_authorization,
+            )
+
+    def check(self, challenge) -> str | None:
+        try:
+            waiting = agent_jobs.publish_problem(challenge.agent_mapping, challenge.token)
+        except agent_jobs.CannotPublish as reason:
+            raise PropagationGaveUp(f"{challenge.domain}: {reason}") from None
+        if waiting is not None:
+            return f"{challenge.domain}: {waiting}"
+        return http01_problem(challenge)
+
+    def retry_seconds(self, challenge) -> int:
+        return PRE_FLIGHT_RETRY_SECONDS
+
+    def cleanup(self, challenge) -> None:
+        if challenge.agent_mapping is not None:
+            agent_jobs.queue_remove(
+                challenge.agent_mapping, domain=challenge.domain, token=challenge.token
+            )
+
+
+class SshHttpSolver(ManualSolver):
+    """An agent mapping to a Linux server (docs/features.md V3): the token file is written
+    into the mapping's web root over SSH (agents.solvers), checked by fetching it as the
+    CA will, and removed afterwards."""
+
+    code = Solver.SSH
+    automated = True
+
+    def present(self, challenge) -> None:
+        agent_solvers.publish_http01_token(
+            challenge.domain, challenge.token, challenge.key_authorization
+        )
+
+    def cleanup(self, challenge) -> None:
+        agent_solvers.remove_http01_token(challenge.domain, challenge.token)
+
+
+class DnsMappingSolver(DnsAccountSolver):
+    """An agent mapping to a DNS provider with its own credentials (docs/features.md V5):
+    the TXT record is written with the mapping's provider, in place of a DNS account."""
+
+    code = Solver.DNS_MAPPING
+    automated = True
+
+    def present(self, challenge) -> None:
+        mapping = challenge.agent_mapping
+        if mapping is None:
+            raise PropagationGaveUp(
+                f"{challenge.domain}: its DNS agent mapping was deleted; start a New challenge."
+            )
+
+        def remember(record: dns01.PublishedRecord) -> None:
+            challenge.published_record_name = record.record_name
+            challenge.presented_at = record.published_at
+            challenge.save(update_fields=["published_record_name", "presented_at"])
+
+        dns01.publish_with(
+            challenge.domain,
+            challenge.txt_value,
+            account=mapping.dns_account(),
+            before_write=remember,
+        )
+
+    def _record(self, challenge) -> dns01.PublishedRecord | None:
+        if challenge.agent_mapping is None or not challenge.published_record_name:
+            return None
+        return dns01.PublishedRecord(
+            challenge.published_record_name,
+            challenge.agent_mapping.dns_account(),
+            challenge.presented_at,
+        )
+
+    def check(self, challenge) -> str | None:
+        if (record := self._record(challenge)) is None:
+            raise PropagationGaveUp(
+                f"{challenge.domain}: the DNS agent mapping that wrote the TXT record was "
+                "deleted; start a New challenge."
+            )
+        result = dns01.check(record, challenge.txt_value)
+        if result.state == PropagationState.VISIBLE:
+            return None
+        if result.state == PropagationState.GAVE_UP:
+            raise PropagationGaveUp(result.message)
+        return f"{challenge.domain}: {result.message}"
+
+    def retry_seconds(self, challenge) -> int:
+        record = self._record(challenge)
+        return PRE_FLIGHT_RETRY_SECONDS if record is None else dns01.next_check_in(record)
+
+    def cleanup(self, challenge) -> None:
+        if (record := self._record(challenge)) is not None:
+            dns01.remove(record, challenge.txt_value)
+
+
 class PropagationGaveUp(Exception):
     """The bounded wait for a TXT record is over; the message names name and servers."""
 
 
 SOLVERS = {
     solver.code: solver
-    for solver in (ManualSolver(), BuiltinHttpSolver(), AlreadyValid(), DnsAccountSolver())
+    for solver in (
+        ManualSolver(),
+        BuiltinHttpSolver(),
+        AlreadyValid(),
+        DnsAccountSolver(),
+        SshHttpSolver(),
+        DnsMappingSolver(),
+        PullAgentSolver(),
+    )
+}
+# The solver of each kind of agent mapping.
+MAPPING_SOLVERS = {
+    MappingKind.LINUX: Solver.SSH,
+    MappingKind.WINDOWS: Solver.AGENT,
+    MappingKind.DNS: Solver.DNS_MAPPING,
 }
 
 
 def choose_solver(request, challenge) -> str:
-    """Spec V7, in this order: an agent mapping for the name, else the request's DNS
-    account for DNS-01, else the built-in responder for HTTP-01 where the request uses
-    it, else manual. An agent solver slots in as one more class with this contract,
-    registered in SOLVERS and tried first here; there are no agents yet."""
+    """Spec V7, in this order: an agent mapping for the name (set on
+    `challenge.agent_mapping`), else the request's DNS account for DNS-01, else the
+    built-in responder for HTTP-01 where the request uses it, else manual."""
+    kinds = tuple(kind for kind, code in MAPPING_SOLVERS.items() if code in SOLVERS)
+    mapping = agent_mappings.mapping_for(challenge.domain, challenge.type, kinds=kinds)
+    challenge.agent_mapping = mapping
+    if mapping is not None:
+        return MAPPING_SOLVERS[MappingKind(mapping.kind)]
     dns_account = request.dns_account
     if challenge.type == ChallengeType.DNS_01 and dns_account is not None and dns_account.enabled:
         return Solver.DNS

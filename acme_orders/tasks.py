@@ -17,6 +17,7 @@ from acme_orders import pipeline, renewal
 from acme_orders.choices import RequestStatus
 from acme_orders.exports import build_export
 from acme_orders.models import CertificateRequest, Challenge
+from agents.errors import AgentError
 from certlife import unexpected_errors
 from certlife.audit import current_source, record_audit_event
 from certlife.choices import AuditOutcome
@@ -137,7 +138,7 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
         next_in = pipeline.advance(request, client)
     except pipeline.RequestFailed as failure:
         fail_request(request, str(failure), client)
-    except (AcmeError, DnsProviderError, DnsLookupError) as error:
+    except (AcmeError, DnsProviderError, DnsLookupError, AgentError) as error:
         if error.permanent:
             fail_request(request, str(error), client)
         else:
@@ -154,7 +155,7 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
 
 
 def retry_after_temporary(
-    request, error: AcmeError | DnsProviderError | DnsLookupError, attempt: int
+    request, error: AcmeError | DnsProviderError | DnsLookupError | AgentError, attempt: int
 ) -> float:
     retry_after = getattr(error, "retry_after", None)
     next_in = retry_after or backoff_seconds(attempt)

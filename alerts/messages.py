@@ -10,8 +10,11 @@ from django.utils import timezone
 from acme_orders.models import Certificate
 
 
+DEFAULT_BASE_URL = "http://localhost:8000"
+
+
 def absolute_url(path: str) -> str:
-    return f"{settings.CERTLIFE_BASE_URL}{path}"
+    return f"{settings.CERTLIFE_BASE_URL or DEFAULT_BASE_URL}{path}"
 
 
 def certificate_url(certificate: Certificate) -> str:

@@ -44,6 +44,10 @@ app.conf.beat_schedule = {
     },
     "send-expiry-alerts": {"task": "alerts.tasks.send_expiry_alerts", "schedule": 60},
     "retry-alert-deliveries": {"task": "alerts.tasks.retry_alert_deliveries", "schedule": 60},
+    "resume-stalled-deployments": {
+        "task": "agents.tasks.resume_stalled_deployments",
+        "schedule": 60,
+    },
 }
 
 

@@ -22,6 +22,7 @@ OPERATOR_PERMISSIONS: set[str] = {
     "acme_orders.renew_certificate",
     "agents.add_agentmapping",
     "agents.change_agentmapping",
+    "agents.change_deployment",  # retry a deployment (spec V6)
 }
 OPERATOR_HIDDEN = {"certlife.view_auditevent"}
 

@@ -295,8 +295,6 @@ CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS = env_positive_numbers(
     "CERTLIFE_EXPIRY_ALERT_LIFETIME_FRACTIONS", default="0.3", whole=False
 )
 CERTLIFE_ALERT_RECIPIENTS = env.list("CERTLIFE_ALERT_RECIPIENTS", default=[])
-# How alerts link back to certlife (the address users open it at).
-CERTLIFE_BASE_URL = env.str("CERTLIFE_BASE_URL", default="http://localhost:8000").rstrip("/")
 
 # Outbound proxy for every call to a CA or a DNS provider API (spec A8). `requests`
 # also reads HTTPS_PROXY and REQUESTS_CA_BUNDLE from the environment by itself.
@@ -324,6 +322,10 @@ CERTLIFE_DNS_PROPAGATION_TIMEOUT_SECONDS = env_int(
 CERTLIFE_DNS_API_ENDPOINTS = env_url_map("CERTLIFE_DNS_API_ENDPOINTS")
 # The port the CA fetches HTTP-01 tokens from (always 80 in production).
 CERTLIFE_HTTP01_PORT = env_int("CERTLIFE_HTTP01_PORT", default=80)
+# certlife's address as users and pull agents reach it (https://...): alerts link to it
+# and the agent package carries it. Empty: alerts link to http://localhost:8000 and the
+# package takes the address its download request came to.
+CERTLIFE_BASE_URL = env.str("CERTLIFE_BASE_URL", default="").rstrip("/")
 # How long a worker holds a certificate request while it runs one step; a worker that
 # dies frees the request after this, and the stalled-request sweep resumes it.
 CERTLIFE_REQUEST_LEASE_SECONDS = env_int("CERTLIFE_REQUEST_LEASE_SECONDS", default=90)

@@ -10,8 +10,11 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("audit-events/", views.AuditEventListApi.as_view(), name="api-audit-events"),
     path("", include("accounts.api_urls")),
     path("", include("dns_providers.api_urls")),
+    path("", include("agents.api_urls")),
     path("", include("acme_orders.api_urls")),
     path("", include("alerts.api_urls")),
+    path("", include("agents.pull_api_urls")),
+    path("", include("agents.deployment_api_urls")),
 ]
 
 urlpatterns = [
@@ -30,5 +33,8 @@ urlpatterns = [
     path("manage/accounts/", include("accounts.urls")),
     path("manage/dns/", include("dns_providers.urls")),
     path("manage/alerts/", include("alerts.urls")),
+    path("manage/windows-agent/", include("agents.pull_urls")),
+    path("", include("agents.deployment_urls")),
+    path("manage/deploy/", include("agents.urls")),
     path("", include("acme_orders.urls")),
 ]

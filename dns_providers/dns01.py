@@ -1,6 +1,7 @@
 """DNS-01 in three calls: publish a TXT record, check it has propagated, remove it.
 
     publish(domain, value, account=...)  -> PublishedRecord (name, account, when)
+    publish_with(domain, value, account=...)  the same with that account only
     check(record, value)                  -> PropagationResult (with the next poll's delay)
     remove(record, value)                 quiet if already gone
 
@@ -18,10 +19,11 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from dns_providers.delegation import find_challenge_record
+from dns_providers.delegation import challenge_record_name, find_challenge_record
 from dns_providers.models import DnsAccount
 from dns_providers.propagation import PropagationResult, check_txt_propagation, next_poll_in
 from dns_providers.providers.base import DnsProvider
+from dns_providers.resolver import follow_cnames
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,24 @@ def publish(
     if before_write is not None:
         before_write(record)
     record.account.build_provider().add_txt(record.record_name, value)
+    return record
+
+
+def publish_with(
+    domain: str,
+    value: str,
+    *,
+    account: DnsAccount,
+    before_write: Callable[[PublishedRecord], None] | None = None,
+) -> PublishedRecord:
+    """Write TXT `value` for `domain` with `account` and no other: an agent mapping's own
+    provider and credentials (docs/features.md V5), which may be an unsaved account.
+    The `_acme-challenge` CNAME chain is followed; the account's provider raises
+    ZoneNotFoundError when it cannot write the zone at its end."""
+    record = PublishedRecord(follow_cnames(challenge_record_name(domain)), account, timezone.now())
+    if before_write is not None:
+        before_write(record)
+    account.build_provider().add_txt(record.record_name, value)
     return record
 
 

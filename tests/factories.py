@@ -100,3 +100,29 @@ def make_issued_request(
         certificate_pem=make_certificate_pem(domains, key_pem, days_left=80),
         status="available",
     )
+
+
+def make_failed_deployment(certificate: Certificate):
+    """A failed deployment of the certificate's version to a Linux mapping (a documentation
+    address: a retry sent to a worker would reach nothing)."""
+    from agents.models import AgentMapping, Deployment
+
+    mapping = AgentMapping.objects.create(
+        kind="linux",
+        domain=certificate.domains[0],
+        deploy=True,
+        host="192.0.2.10",
+        username="deploy",
+        password="not-used-9",  # noqa: S106 (a test mapping's password)
+        key_path="/etc/ssl/private/site.key",
+        fullchain_path="/etc/ssl/certs/site.pem",
+    )
+    return Deployment.objects.create(
+        certificate=certificate,
+        version=certificate.current_version,
+        mapping=mapping,
+        host=mapping.host,
+        status="failed",
+        error="The reload failed (exit status 1).",
+        requested_by_name="scheduler",
+    )

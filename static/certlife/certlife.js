@@ -42,3 +42,17 @@ document.addEventListener("htmx:configRequest", function (event) {
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (token) event.detail.headers["X-CSRFToken"] = token.value;
 });
+
+// Dialogs filled by htmx: a button with data-opens-dialog="<id>" opens that <dialog>
+// once its content has arrived; a button with data-close-dialog closes its dialog.
+document.addEventListener("htmx:afterSwap", function (event) {
+  const opener = event.detail.requestConfig && event.detail.requestConfig.elt;
+  const dialogId = opener && opener.dataset && opener.dataset.opensDialog;
+  const dialog = dialogId && document.getElementById(dialogId);
+  if (dialog && !dialog.open) dialog.showModal();
+});
+document.addEventListener("click", function (event) {
+  const closer = event.target.closest("[data-close-dialog]");
+  const dialog = closer && closer.closest("dialog");
+  if (dialog) dialog.close();
+});

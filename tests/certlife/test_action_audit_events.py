@@ -19,22 +19,33 @@ from rest_framework.authtoken.models import Token
 import accounts.actions
 import acme_orders.actions
 import alerts.actions
+import agents.actions
+import agents.agent_actions
+import agents.deployment_actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
-from acme_orders.models import CertificateRequest
+from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.request_settings import RequestSettings
 from alerts import actions as alert_actions
 from alerts.models import AlertChannel
+from agents import actions as mapping_actions
+from agents import agent_actions
+from agents.models import AgentMapping
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
 from certlife.models import AuditEvent
 from dns_providers import actions as dns_actions
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_key_pem, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_key_pem,
+    make_repository_certificate,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -44,6 +55,9 @@ ACTION_MODULES: tuple[ModuleType, ...] = (
     dns_providers.actions,
     certlife.actions,
     alerts.actions,
+    agents.agent_actions,
+    agents.deployment_actions,
+    agents.actions,
 )
 
 # Public functions of the action modules that are not actions: they write nothing.
@@ -123,6 +137,14 @@ class World:
             "order_url": "https://ca.example.net/order/1",
         }
         return CertificateRequest.objects.create(**{**defaults, **fields, "status": status})
+
+    def mapping(self, **fields) -> AgentMapping:
+        values = {
+            "kind": "linux", "domain": "audit.example.com", "host": "192.0.2.10",
+            "username": "deploy", "password": "audit-password", "web_root": "/var/www",
+            "host_key_fingerprint": "SHA256:" + "A" * 43,
+        }  # fmt: skip
+        return AgentMapping.objects.create(**{**values, **fields})
 
     def certificate(self):
         return make_repository_certificate(["audit.example.com"])
@@ -588,6 +610,58 @@ def send_channel_test(world):
     channel = email_channel()
     alert_actions.send_test_alert(channel, actor=world.user("administrator"))
     return target_of(channel)
+@row(request_actions.apply_agent_mappings, "request.solvers_chosen", actor="operator")
+def apply_agent_mappings(world):
+    request = world.request()
+    Challenge.objects.create(
+        request=request, domain="audit.example.com", type="http-01", token="audit-token",
+        authorization_url="https://ca.example.net/authz/1", key_authorization="audit-token.t",
+    )  # fmt: skip
+    world.mapping()
+    request_actions.apply_agent_mappings(actor=world.user("operator"))
+    return target_of(request)
+
+
+# agents.actions
+
+
+@row(mapping_actions.create_mapping, "agent_mapping.create", actor="operator")
+def create_mapping(world):
+    mapping = mapping_actions.create_mapping(
+        kind="linux", domain="new.example.com", host="192.0.2.10", username="deploy",
+        password="audit-password", web_root="/var/www", actor=world.user("operator"),
+    )  # fmt: skip
+    return target_of(mapping)
+
+
+@row(mapping_actions.update_mapping, "agent_mapping.update", actor="operator")
+def update_mapping(world):
+    mapping = world.mapping()
+    mapping_actions.update_mapping(mapping, web_root="/srv/www", actor=world.user("operator"))
+    return target_of(mapping)
+
+
+@row(mapping_actions.delete_mapping, "agent_mapping.delete")
+def delete_mapping(world):
+    mapping = world.mapping()
+    target = target_of(mapping)
+    mapping_actions.delete_mapping(mapping, actor=world.user("administrator"))
+    return target
+
+
+@row(mapping_actions.trust_host_key, "agent_mapping.trust_host_key", actor="operator")
+def trust_host_key(world):
+    seen = "SHA256:" + "B" * 43
+    mapping = world.mapping(host_key_fingerprint="", seen_host_key_fingerprint=seen)
+    mapping_actions.trust_host_key(mapping, fingerprint=seen, actor=world.user("operator"))
+    return target_of(mapping)
+
+
+@row(mapping_actions.fetch_host_key_again, "agent_mapping.fetch_host_key", actor="operator")
+def fetch_host_key_again(world):
+    mapping = world.mapping()
+    mapping_actions.fetch_host_key_again(mapping, actor=world.user("operator"))
+    return target_of(mapping)
 
 
 # certlife.actions
@@ -614,6 +688,41 @@ def first_administrator(world):
 
     assert platform_actions.ensure_first_administrator(username="root", password="x-Y-z-12345")
     return target_of(get_user_model().objects.get(username="root"))
+
+
+# agents.agent_actions (pull agents)
+
+
+@row(agent_actions.create_agent, "agent.create")
+def create_agent(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=world.user("administrator"))
+    return target_of(agent)
+
+
+@row(agent_actions.revoke_agent, "agent.revoke")
+def revoke_agent(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=None)
+    agent_actions.revoke_agent(agent, actor=world.user("administrator"))
+    return target_of(agent)
+
+
+@row(agent_actions.download_agent_package, "agent.package_download")
+def download_agent_package(world):
+    agent, _ = agent_actions.create_agent(name="IIS 1", actor=None)
+    agent_actions.download_agent_package(
+        agent, server_url="https://certlife.example.net", actor=world.user("administrator")
+    )
+    return target_of(agent)
+
+
+# agents.deployment_actions
+
+
+@row(agents.deployment_actions.retry_deployment, "deployment.retry", actor="operator")
+def retry_deployment(world):
+    deployment = make_failed_deployment(world.certificate())
+    agents.deployment_actions.retry_deployment(deployment, actor=world.user("operator"))
+    return target_of(deployment)
 
 
 def test_every_public_function_of_the_action_modules_has_a_row():

@@ -188,6 +188,9 @@ def describe(case, status: int) -> str:
     return f"{case.method} {case.formatted_path} query={case.query!r:.200} body={body} -> {status}"
 
 
+# Every operation and every body field adds cases: the whole API takes longer than the
+# suite's default 300 s on a busy machine.
+@pytest.mark.timeout(900)
 @pytest.mark.django_db
 def test_no_generated_request_is_a_server_error_or_a_refused_write(
     administrator, one_of_everything, offline, app_in_this_transaction

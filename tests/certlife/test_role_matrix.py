@@ -25,8 +25,14 @@ from rest_framework.test import APIClient
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
 from alerts.models import AlertChannel
+from agents.models import Agent, AgentMapping
 from dns_providers.models import DnsAccount
-from tests.factories import make_acme_account, make_issued_request, make_repository_certificate
+from tests.factories import (
+    make_acme_account,
+    make_failed_deployment,
+    make_issued_request,
+    make_repository_certificate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +133,22 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "GET alert-channel-delete": ADMINISTRATORS,
     "POST alert-channel-delete": ADMINISTRATORS,
     "POST alert-channel-test": ADMINISTRATORS,
+    # Manage >> Windows Agent (spec V4): administrators create, download and revoke.
+    "GET agent-list": READERS,
+    "POST agent-add": ADMINISTRATORS,
+    "POST agent-package": ADMINISTRATORS,
+    "POST agent-revoke": ADMINISTRATORS,
+    # Manage >> Deploy: operators map and trust, administrators delete (spec V3-V6).
+    "GET agent-mapping-list": READERS,
+    "GET agent-mapping-add": OPERATORS,
+    "POST agent-mapping-add": OPERATORS,
+    "GET agent-mapping-edit": OPERATORS,
+    "POST agent-mapping-edit": OPERATORS,
+    "GET agent-mapping-delete": ADMINISTRATORS,
+    "POST agent-mapping-delete": ADMINISTRATORS,
+    "GET agent-mapping-host-key": READERS,
+    "POST agent-mapping-trust": OPERATORS,
+    "POST agent-mapping-fetch-host-key": OPERATORS,
     # API (spec S4: the same roles as the UI).
     "GET api-schema": SIGNED_IN,  # the contract, no data
     "GET api-audit-events": AUDIT_READERS,
@@ -144,6 +166,12 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "PATCH api-dns-account-detail": ADMINISTRATORS,
     "DELETE api-dns-account-detail": ADMINISTRATORS,
     "POST api-dns-account-test": ADMINISTRATORS,
+    "GET api-agent-mapping-list": READERS,
+    "POST api-agent-mapping-list": OPERATORS,
+    "GET api-agent-mapping-detail": READERS,
+    "PATCH api-agent-mapping-detail": OPERATORS,
+    "DELETE api-agent-mapping-detail": ADMINISTRATORS,
+    "POST api-agent-mapping-trust-host-key": OPERATORS,
     "GET api-request-list": READERS,
     "POST api-request-list": OPERATORS,
     "GET api-request-detail": READERS,
@@ -169,6 +197,18 @@ EXPECTED: dict[str, frozenset[str] | dict[str, str]] = {
     "POST api-alert-channel-test": ADMINISTRATORS,
     "PATCH api-certificate-detail": OPERATORS,
     "POST api-certificate-retry-renewal": OPERATORS,
+    # Pull agents (spec V4): a package holds a token that receives private keys.
+    "GET api-agent-list": READERS,
+    "POST api-agent-list": ADMINISTRATORS,
+    "POST api-agent-revoke": ADMINISTRATORS,
+    "GET api-agent-package": ADMINISTRATORS,
+    # The agents' own API takes agent tokens only: no user credential gets in.
+    "GET api-agent-jobs": {role: UNAUTHENTICATED for role in ROLES},
+    "POST api-agent-job-result": {role: UNAUTHENTICATED for role in ROLES},
+    # Deployments (spec V6, V11): operators deploy.
+    "GET api-deployment-list": READERS,
+    "POST api-deployment-retry": OPERATORS,
+    "POST deployment-retry": OPERATORS,
 }
 
 # Bodies (query strings for GET) where an empty one would not show what the row is
@@ -320,12 +360,22 @@ def make_route_objects() -> dict[str, int]:
     alert_channel = AlertChannel.objects.create(
         name="Team", kind="email", target="team@example.com"
     )
+    # Its host key is pinned, so no call fetches one (an address outside loopback).
+    mapping = AgentMapping.objects.create(
+        kind="linux", domain="matrix.example.com", host="192.0.2.10", username="deploy",
+        password="matrix-password", web_root="/var/www", host_key_fingerprint="SHA256:" + "A" * 43,
+    )  # fmt: skip
+    agent = Agent.objects.create(name="Matrix agent", token_hash="-", token_prefix="cla_matrix")
+    deployment = make_failed_deployment(certificate)
     return {
+        "agent-mapping": mapping.pk,  # before "agent": routes are matched by name prefix
+        "agent": agent.pk,
         "account": account.pk,
         "dns-account": dns_account.pk,
         "request": request.pk,
         "certificate": certificate.pk,
         "alert-channel": alert_channel.pk,
+        "deployment": deployment.pk,
     }
 
 

@@ -29,8 +29,11 @@ stores them (README, "Architecture").
 """
 
 import base64
+import io
+import json
 import logging
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ from accounts import ca_operations
 from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import Certificate, CertificateRequest, Challenge
+from agents import actions as mapping_actions
+from agents.models import AgentMapping, Deployment
 from alerts import actions as alert_actions
 from alerts import delivery as alert_delivery
 from alerts.models import AlertChannel, AlertDelivery
@@ -366,6 +371,42 @@ def plant_dns_accounts(planted: Planted, actor, fakes: DnsFakes, moto_route53, b
 # Planting: certificate keys and keystore passwords, through real issuance
 
 
+def plant_agent_mappings(planted: Planted, actor) -> None:
+    """A Linux mapping with an SSH password and a private key, a DNS mapping with its
+    own TSIG secret (spec V3, V5), each changed once through the actions."""
+    from tests.factories import make_key_pem
+
+    linux = mapping_actions.create_mapping(
+        kind="linux", domain="scan.example.com", host="192.0.2.10", username="deploy",
+        password=planted.add("SSH password", marker("ssh-password")),
+        web_root="/var/www", actor=actor,
+    )  # fmt: skip
+    mapping_actions.update_mapping(
+        linux, private_key=planted.add("SSH private key", make_key_pem()), actor=actor
+    )
+    secret = planted.add("mapping TSIG secret", base64_marker("mapping-tsig"))
+    mapping_actions.create_mapping(
+        kind="dns", domain="*.scan.example.net", dns_provider="rfc2136",
+        dns_credentials={"server": "192.0.2.53", "key_name": "scan-key", "key_secret": secret},
+        actor=actor,
+    )  # fmt: skip
+
+
+def plant_agent_tokens(planted: Planted, actor) -> None:
+    """A pull agent's token from its creation and the one its package carries (spec
+    V4): certlife keeps only their hashes."""
+    from agents import agent_actions
+
+    agent, token = agent_actions.create_agent(name="scan agent", actor=actor)
+    planted.add("agent token", token)
+    package = agent_actions.download_agent_package(
+        agent, server_url="https://certlife.example.net", actor=actor
+    )
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        config = json.loads(archive.read("certlife-agent/certlife-agent.json"))
+    planted.add("agent token (package)", config["token"])
+
+
 def has_challenges(request) -> bool:
     return request.challenges.exists()
 
@@ -516,6 +557,8 @@ OBJECTS_BY_ROUTE_PREFIX = {
     "dns-account-": DnsAccount,
     "alert-channel-": AlertChannel,
     "certificate-": Certificate,
+    "agent-mapping-": AgentMapping,
+    "deployment-": Deployment,
 }
 
 
@@ -656,6 +699,8 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
         settings.CERTLIFE_DNS_API_ENDPOINTS = fakes.endpoints
         registered, imported = plant_accounts(planted, administrator, pebble, eab_pebble, eab_kid)
         rfc2136 = plant_dns_accounts(planted, administrator, fakes, moto_route53, bind_dns)
+        plant_agent_mappings(planted, administrator)
+        plant_agent_tokens(planted, administrator)
         plant_certificates(planted, worker, pebble, administrator, registered, imported, rfc2136)
         receiver = stack.enter_context(WebhookReceiver())
         plant_alert_channels(planted, administrator, receiver)
@@ -666,7 +711,10 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
     kept = [label for label in planted.secrets if not label.endswith("(refused)")]
     stored = decrypted_columns()
     not_stored = [label for label in kept if planted.secrets[label] not in stored]
-    assert not_stored == ["EAB HMAC key", "API token", "cloudflare api_token"]
+    assert not_stored == [
+        "EAB HMAC key", "API token", "cloudflare api_token",
+        "agent token", "agent token (package)",  # kept as SHA-256 only
+    ]  # fmt: skip
 
     log_text = every_log_line.text
     # The scan saw the flows: the acme library's DEBUG bodies, botocore's, the pipeline's.
@@ -681,7 +729,10 @@ def test_no_planted_secret_shows_in_the_database_logs_pages_or_api(
     unexpected = {
         url: status
         for url, status in statuses.items()
-        if status not in (200, 405) and url != "/login/" and not url.startswith("/.well-known/")
+        if status not in (200, 405)
+        and url != "/login/"
+        and not url.startswith("/.well-known/")
+        and url != "/api/v1/agent/jobs/"  # answers agent tokens only (401 to a user)
     }
     assert unexpected == {}
 

@@ -20,6 +20,10 @@ from .process import ServiceProcess, require_binary, start_on_free_ports
 NAMED = "/usr/sbin/named"
 ZONES = ("example.com", "example.net")
 TSIG_KEY_NAME = "certlife-test-key"
+# A second key that may update TXT records in MAPPING_KEY_ZONE only: an agent
+# mapping's own RFC 2136 credentials (docs/features.md V5).
+MAPPING_KEY_NAME = "certlife-mapping-key"
+MAPPING_KEY_ZONE = "example.net"
 TSIG_ALGORITHM = "hmac-sha256"
 TIMEOUT = 5.0
 
@@ -62,6 +66,9 @@ class BindDns:
     zones: tuple[str, ...] = ZONES
     tsig_key_name: str = TSIG_KEY_NAME
     tsig_algorithm: str = TSIG_ALGORITHM
+    mapping_key_secret: str = ""
+    mapping_key_name: str = MAPPING_KEY_NAME
+    mapping_key_zone: str = MAPPING_KEY_ZONE
     process: ServiceProcess | None = field(default=None, repr=False)
 
     def zone_of(self, name: str) -> str:
@@ -128,9 +135,11 @@ def start_bind(workdir: Path) -> BindDns:
 
 def _start_bind(workdir: Path, port: int) -> BindDns:
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    mapping_secret = base64.b64encode(secrets.token_bytes(32)).decode()
     instance_id = secrets.token_hex(8)
     (workdir / "root.zone").write_text(ROOT_ZONE.format(instance_id=instance_id))
     zone_blocks = [f'zone "." {{\n    type primary;\n    file "{workdir}/root.zone";\n}};\n']
+    mapping_grant = f"        grant {MAPPING_KEY_NAME} zonesub TXT;\n"
     for zone in ZONES:
         (workdir / f"{zone}.zone").write_text(ZONE_TEMPLATE.format(zone=zone))
         zone_blocks.append(
@@ -140,11 +149,13 @@ def _start_bind(workdir: Path, port: int) -> BindDns:
             f"        grant {TSIG_KEY_NAME} zonesub TXT;\n"
             f"        grant {TSIG_KEY_NAME} zonesub CNAME;\n"
             f"        grant {TSIG_KEY_NAME} zonesub CAA;\n"
+            f"{mapping_grant if zone == MAPPING_KEY_ZONE else ''}"
             f"    }};\n}};\n"
         )
     conf = workdir / "named.conf"
     conf.write_text(
         f'key "{TSIG_KEY_NAME}" {{ algorithm {TSIG_ALGORITHM}; secret "{secret}"; }};\n'
+        f'key "{MAPPING_KEY_NAME}" {{ algorithm {TSIG_ALGORITHM}; secret "{mapping_secret}"; }};\n'
         "options {\n"
         f'    directory "{workdir}";\n'
         f'    pid-file "{workdir}/named.pid";\n'
@@ -159,7 +170,9 @@ def _start_bind(workdir: Path, port: int) -> BindDns:
         "};\n"
         "controls { };\n" + "".join(zone_blocks)
     )
-    bind = BindDns(host="127.0.0.1", port=port, tsig_secret=secret)
+    bind = BindDns(
+        host="127.0.0.1", port=port, tsig_secret=secret, mapping_key_secret=mapping_secret
+    )
     # -n 1: one worker thread is plenty for tests on a small machine.
     bind.process = ServiceProcess(
         "named", [NAMED, "-g", "-n", "1", "-c", str(conf)], workdir / "named.log"
