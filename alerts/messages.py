@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from acme_orders.models import Certificate
 
-
 DEFAULT_BASE_URL = "http://localhost:8000"
 
 

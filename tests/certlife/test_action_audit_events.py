@@ -18,10 +18,10 @@ from rest_framework.authtoken.models import Token
 
 import accounts.actions
 import acme_orders.actions
-import alerts.actions
 import agents.actions
 import agents.agent_actions
 import agents.deployment_actions
+import alerts.actions
 import certlife.actions
 import dns_providers.actions
 from accounts import actions as account_actions
@@ -29,11 +29,11 @@ from accounts.models import AcmeAccount
 from acme_orders import actions as request_actions
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.request_settings import RequestSettings
-from alerts import actions as alert_actions
-from alerts.models import AlertChannel
 from agents import actions as mapping_actions
 from agents import agent_actions
 from agents.models import AgentMapping
+from alerts import actions as alert_actions
+from alerts.models import AlertChannel
 from certlife import actions as platform_actions
 from certlife.celery import app
 from certlife.choices import AuditOutcome
@@ -610,6 +610,8 @@ def send_channel_test(world):
     channel = email_channel()
     alert_actions.send_test_alert(channel, actor=world.user("administrator"))
     return target_of(channel)
+
+
 @row(request_actions.apply_agent_mappings, "request.solvers_chosen", actor="operator")
 def apply_agent_mappings(world):
     request = world.request()

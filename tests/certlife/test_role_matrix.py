@@ -24,8 +24,8 @@ from rest_framework.test import APIClient
 
 from acme_orders.models import CertificateRequest, Challenge
 from acme_orders.views import RequestActionView
-from alerts.models import AlertChannel
 from agents.models import Agent, AgentMapping
+from alerts.models import AlertChannel
 from dns_providers.models import DnsAccount
 from tests.factories import (
     make_acme_account,
