@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acme_orders', '0006_challenge_agent_mapping'),
+        ('acme_orders', '0008_challenge_agent_mapping'),
         ('agents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acme_orders', '0005_lifecycle_fields'),
+        ('acme_orders', '0007_search_trigram_indexes'),
         ('agents', '0001_initial'),
     ]
 
