@@ -46,6 +46,7 @@ from acme_orders.models import Certificate, CertificateRequest, CertificateVersi
 from acme_orders.pipeline import ACTIVE_STATUSES
 from acme_orders.request_settings import RequestSettings
 from acme_orders.signals import automatic_renewal_failed
+from agents import mappings
 from certlife import unexpected_errors
 
 logger = logging.getLogger(__name__)
@@ -258,8 +259,10 @@ def latest_request(certificate: Certificate) -> CertificateRequest | None:
 
 def name_has_automated_path(name: str, request: CertificateRequest) -> bool:
     """Whether `name` can be validated with nobody acting, with the settings of
-    `request`: a DNS account for DNS-01, the built-in responder for HTTP-01. Agent
-    mappings (spec V7) add their case here."""
+    `request`: a ready agent mapping (spec V7), else a DNS account for DNS-01 or the
+    built-in responder for HTTP-01."""
+    if mappings.has_automated_path(name, request.challenge_type):
+        return True
     if request.challenge_type == ChallengeType.DNS_01:
         return request.dns_account is not None and request.dns_account.enabled
     return request.use_builtin_http_responder

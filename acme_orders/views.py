@@ -143,7 +143,11 @@ class CertificateHistoryView(PermissionRequiredMixin, DetailView):
     template_name = "acme_orders/certificate_history.html"
 
     def get_context_data(self, **kwargs):
-        versions = self.object.versions.select_related("created_by").order_by("-created_at", "-id")
+        versions = (
+            self.object.versions.select_related("created_by")
+            .prefetch_related("deployments")
+            .order_by("-created_at", "-id")
+        )
         return super().get_context_data(
             versions=versions, export_form=CertificateExportForm(), **kwargs
         )

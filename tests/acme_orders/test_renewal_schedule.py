@@ -13,6 +13,7 @@ from accounts.acme.gateway import RenewalInfo
 from acme_orders import renewal, tasks
 from acme_orders.models import Certificate, CertificateRequest
 from acme_orders.signals import automatic_renewal_failed
+from agents.models import AgentMapping
 from tests.acme_orders.renewal_helpers import pebble_like_certificate, saved_certificate
 from tests.factories import make_acme_account, make_issued_request
 
@@ -119,6 +120,20 @@ def test_saving_a_version_records_its_origin_and_schedules_it(
 def test_a_manual_http01_certificate_has_a_blocker(db, no_network_tasks):
     certificate = saved_certificate(make_acme_account())
     assert "No automated path for www.example.com" in certificate.renewal_blocker
+
+
+def test_an_agent_mapping_is_an_automated_path(db, no_network_tasks):
+    certificate = saved_certificate(make_acme_account())
+    AgentMapping.objects.create(
+        kind="linux",
+        domain="*.example.com",
+        host="192.0.2.10",
+        username="deploy",
+        password="pw-1234",
+        web_root="/var/www",
+        host_key_fingerprint="SHA256:" + "P" * 43,
+    )
+    assert renewal.automated_path_problem(certificate) == ""
 
 
 def test_the_same_window_keeps_its_moment_and_a_bad_window_falls_back(db, renewal_dns_account):
