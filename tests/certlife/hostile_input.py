@@ -10,6 +10,7 @@ import pytest
 
 from accounts.models import AcmeAccount
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from agents.models import AgentMapping
 from certlife.models import AuditEvent
 from dns_providers.models import DnsAccount
 from tests.factories import make_certificate_pem, make_key_pem
@@ -161,4 +162,9 @@ def one_of_everything(db, offline, administrator):
         authorization_url=f"{offline.ca_url}/authz/1", token="fixture-token",
     )  # fmt: skip
     AuditEvent.objects.create(pk=FIXTURE_ID, actor_name="alice-admin", action="fixture")
+    AgentMapping.objects.create(
+        pk=FIXTURE_ID, kind="linux", domain="www.example.com", host="192.0.2.10",
+        username="deploy", password="fixture-password", web_root="/var/www",
+        host_key_fingerprint="SHA256:" + "F" * 43,
+    )  # fmt: skip
     return {"account": account, "dns_account": dns_account, "request": request}
