@@ -10,6 +10,7 @@ import pytest
 
 from accounts.models import AcmeAccount
 from acme_orders.models import Certificate, CertificateRequest, CertificateVersion, Challenge
+from agents.models import AgentMapping
 from alerts.models import AlertChannel
 from certlife.models import AuditEvent
 from dns_providers.models import DnsAccount
@@ -163,4 +164,9 @@ def one_of_everything(db, offline, administrator):
     )  # fmt: skip
     AuditEvent.objects.create(pk=FIXTURE_ID, actor_name="alice-admin", action="fixture")
     AlertChannel.objects.create(pk=FIXTURE_ID, name="Team", kind="email", target="team@example.com")
+    AgentMapping.objects.create(
+        pk=FIXTURE_ID, kind="linux", domain="www.example.com", host="192.0.2.10",
+        username="deploy", password="fixture-password", web_root="/var/www",
+        host_key_fingerprint="SHA256:" + "F" * 43,
+    )  # fmt: skip
     return {"account": account, "dns_account": dns_account, "request": request}

@@ -104,6 +104,7 @@ KNOWN_VALUES = {
     ),
     "key_size": st.sampled_from([256, 384, 2048, 3072, 4096]),
     "email": st.sampled_from(["ops@example.com", "hostmaster@example.org"]),
+    "kind": st.sampled_from(["linux", "windows", "dns"]),
 }
 
 
@@ -114,6 +115,7 @@ KNOWN_EXAMPLES = {
     "domains": ["www.example.com"],
     "key_size": 256,
     "email": "ops@example.com",
+    "kind": "linux",
 }
 
 
