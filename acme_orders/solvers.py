@@ -138,12 +138,7 @@ class DnsAccountSolver:
                 f"{challenge.domain}: the DNS account that wrote the TXT record was deleted; "
                 "start a New challenge."
             )
-        result = dns01.check(record, challenge.txt_value)
-        if result.state == PropagationState.VISIBLE:
-            return None
-        if result.state == PropagationState.GAVE_UP:
-            raise PropagationGaveUp(result.message)
-        return f"{challenge.domain}: {result.message}"
+        return _propagation_problem(challenge, record)
 
     def retry_seconds(self, challenge) -> int:
         """When the propagation check's next poll is due, on the provider's timing."""
@@ -262,12 +257,7 @@ class DnsMappingSolver(DnsAccountSolver):
                 f"{challenge.domain}: the DNS agent mapping that wrote the TXT record was "
                 "deleted; start a New challenge."
             )
-        result = dns01.check(record, challenge.txt_value)
-        if result.state == PropagationState.VISIBLE:
-            return None
-        if result.state == PropagationState.GAVE_UP:
-            raise PropagationGaveUp(result.message)
-        return f"{challenge.domain}: {result.message}"
+        return _propagation_problem(challenge, record)
 
     def retry_seconds(self, challenge) -> int:
         record = self._record(challenge)
@@ -276,6 +266,17 @@ class DnsMappingSolver(DnsAccountSolver):
     def cleanup(self, challenge) -> None:
         if (record := self._record(challenge)) is not None:
             dns01.remove(record, challenge.txt_value)
+
+
+def _propagation_problem(challenge, record: dns01.PublishedRecord) -> str | None:
+    """None once every authoritative nameserver serves the TXT record, else why not;
+    the bounded wait being over raises PropagationGaveUp."""
+    result = dns01.check(record, challenge.txt_value)
+    if result.state == PropagationState.VISIBLE:
+        return None
+    if result.state == PropagationState.GAVE_UP:
+        raise PropagationGaveUp(result.message)
+    return f"{challenge.domain}: {result.message}"
 
 
 class PropagationGaveUp(Exception):

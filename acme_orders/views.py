@@ -170,22 +170,13 @@ class CertificateExportView(PermissionRequiredMixin, View):
             version = get_object_or_404(
                 CertificateVersion, pk=form.cleaned_data["version"], certificate=certificate
             )
-        try:
-            exported = actions.certificate_export_file(
-                certificate,
-                version=version,
-                actor=request.user,
-                export_format=form.cleaned_data["format"],
-                include_key=form.cleaned_data["include_key"],
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as error:
-            for text in error.messages:
-                messages.error(request, text)
-            return redirect("certificate-detail", pk=pk)
-        response = HttpResponse(exported.content, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        return response
+        return _download(
+            request,
+            lambda: actions.certificate_export_file(
+                certificate, version=version, actor=request.user, **_export_choices(form)
+            ),
+            refused=redirect("certificate-detail", pk=pk),
+        )
 
 
 class CertificateButtonView(PermissionRequiredMixin, View):
@@ -444,21 +435,13 @@ class RequestExportView(PermissionRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, "Choose an export format.")
             return redirect("request-detail", pk=pk)
-        try:
-            exported = actions.request_export_file(
-                certificate_request,
-                actor=request.user,
-                export_format=form.cleaned_data["format"],
-                include_key=form.cleaned_data["include_key"],
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as error:
-            for text in error.messages:
-                messages.error(request, text)
-            return redirect("request-detail", pk=pk)
-        response = HttpResponse(exported.content, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        return response
+        return _download(
+            request,
+            lambda: actions.request_export_file(
+                certificate_request, actor=request.user, **_export_choices(form)
+            ),
+            refused=redirect("request-detail", pk=pk),
+        )
 
 
 class RequestProfilesView(PermissionRequiredMixin, View):
@@ -480,3 +463,25 @@ class RequestProfilesView(PermissionRequiredMixin, View):
             except AcmeError as error:
                 context["error"] = f"The CA's directory could not be read: {error}"
         return render(request, "acme_orders/_profile_field.html", context)
+
+
+def _export_choices(form) -> dict:
+    """What the export form chose, as the export actions take it."""
+    return {
+        "export_format": form.cleaned_data["format"],
+        "include_key": form.cleaned_data["include_key"],
+        "password": form.cleaned_data["password"],
+    }
+
+
+def _download(request, export, *, refused: HttpResponse) -> HttpResponse:
+    """The file `export()` builds as a download, or its refusals shown on `refused`."""
+    try:
+        exported = export()
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return refused
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    return response
