@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from agents.models import Agent, AgentMapping
-from certlife.admin import SecretsHiddenAdmin
+from agents.models import Agent, AgentJob, AgentMapping, Deployment
+from certlife.admin import ReadOnlyAdmin, SecretsHiddenAdmin
 
 
 @admin.register(AgentMapping)
@@ -30,3 +30,23 @@ class AgentAdmin(SecretsHiddenAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    """For troubleshooting: deployments are made by saves and retried on the certificate's
+    page or through the API."""
+
+    list_display = ["certificate", "host", "status", "served_serial", "started_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["host", "certificate__common_name"]
+
+
+@admin.register(AgentJob)
+class AgentJobAdmin(ReadOnlyAdmin):
+    """What pull agents were asked to do and what they answered. The certificate and key
+    of an install job are never stored on the job; they are sent when the agent polls."""
+
+    list_display = ["agent", "kind", "domain", "status", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["domain"]

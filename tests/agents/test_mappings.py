@@ -106,15 +106,15 @@ def test_precedence_mapping_then_dns_account_then_builtin_then_manual():
     assert choose_solver(manual, challenge_of(manual, "other.example.org")) == "manual"
 
 
-def test_a_pull_agent_mapping_waits_for_its_solver():
+def test_a_pull_agent_mapping_answers_until_its_agent_is_revoked():
     agent = Agent.objects.create(name="iis", token_hash="h", token_prefix="p")
     AgentMapping.objects.create(kind="windows", domain="www.example.com", agent=agent)
     request = pending_request()
-    # Until the pull agent's solver is registered in SOLVERS, a person publishes.
-    assert choose_solver(request, challenge_of(request)) == "manual"
+    assert choose_solver(request, challenge_of(request)) == "agent"
     agent.revoked_at = timezone.now()
     agent.save()
     assert mapping_for("www.example.com", "http-01") is None
+    assert choose_solver(request, challenge_of(request)) == "manual"
 
 
 def test_a_new_mapping_moves_pending_names_to_it_and_starts_validation(
