@@ -387,7 +387,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "ENUM_NAME_OVERRIDES": {"ChallengeTypeEnum": "acme_orders.choices.ChallengeType"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChallengeTypeEnum": "acme_orders.choices.ChallengeType",
+        "RevocationReasonEnum": "acme_orders.choices.RevocationReason",
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
