@@ -37,10 +37,13 @@ def test_key_login_runs_command_and_sftp_writes_under_web_root(ssh_server):
         assert stdout.read().decode().strip() == "root"
         assert stdout.channel.recv_exit_status() == 0
 
+        # The server (and its web root) is shared by the session: other tests may have
+        # made these folders already.
         token_path = ssh_server.web_root / ".well-known" / "acme-challenge" / "token-1"
         with client.open_sftp() as sftp:
-            sftp.mkdir(str(ssh_server.web_root / ".well-known"))
-            sftp.mkdir(str(token_path.parent))
+            for folder in (token_path.parent.parent, token_path.parent):
+                if not folder.exists():
+                    sftp.mkdir(str(folder))
             with sftp.open(str(token_path), "w") as remote_file:
                 remote_file.write("key-authorization")
             with sftp.open(str(token_path)) as remote_file:
