@@ -131,8 +131,9 @@ def fill_to(filled: Filled, size: int, progress: Progress) -> None:
     with connection.cursor() as cursor:
         # The newest version of each certificate is its current one.
         cursor.execute(
-            "UPDATE acme_orders_certificate c SET current_version_id = v.id FROM ("
-            " SELECT DISTINCT ON (certificate_id) id, certificate_id"
+            "UPDATE acme_orders_certificate c SET current_version_id = v.id,"
+            " expires_at = v.not_after FROM ("
+            " SELECT DISTINCT ON (certificate_id) id, certificate_id, not_after"
             " FROM acme_orders_certificateversion ORDER BY certificate_id, not_after DESC"
             ") v WHERE v.certificate_id = c.id AND c.current_version_id IS NULL"
         )
