@@ -98,6 +98,20 @@ class Certificate(models.Model):
             models.Index(fields=["status", "common_name", "id"], name="certificate_status_order"),
             # Expiry bands, the dashboard's chart and the sweeps: a range under a status.
             models.Index(fields=["status", "expires_at", "id"], name="certificate_status_expiry"),
+            # The dashboard's counts by status: a small (deduplicated) index-only scan.
+            models.Index(fields=["status"], name="certificate_status_count"),
+            # "Needs attention" (acme_orders.repository.needs_attention_filter): the
+            # flagged rows, besides those expiring soon that the index above finds.
+            models.Index(
+                fields=["expires_at", "id"],
+                name="certificate_attention",
+                condition=models.Q(status="active")
+                & (
+                    models.Q(renewal_failures__gt=0)
+                    | ~models.Q(renewal_blocker="")
+                    | models.Q(last_alert_at__isnull=False)
+                ),
+            ),
         ]
         permissions = [
             ("export_certificate", "Can export a certificate (without its private key)"),
