@@ -42,6 +42,11 @@ class Certificate(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The current version's not_after, kept on the row (by save()) so expiry bands,
+    # filters, the dashboard and the sweeps read one indexed table (docs/performance.md).
+    expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the current version expires."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +96,22 @@ class Certificate(models.Model):
             # The list's order, alone and under its status filter (bench/scale.py).
             models.Index(fields=["common_name", "id"], name="certificate_list_order"),
             models.Index(fields=["status", "common_name", "id"], name="certificate_status_order"),
+            # Expiry bands, the dashboard's chart and the sweeps: a range under a status.
+            models.Index(fields=["status", "expires_at", "id"], name="certificate_status_expiry"),
+            # The dashboard's counts by status: a small (deduplicated) index-only scan.
+            models.Index(fields=["status"], name="certificate_status_count"),
+            # "Needs attention" (acme_orders.repository.needs_attention_filter): the
+            # flagged rows, besides those expiring soon that the index above finds.
+            models.Index(
+                fields=["expires_at", "id"],
+                name="certificate_attention",
+                condition=models.Q(status="active")
+                & (
+                    models.Q(renewal_failures__gt=0)
+                    | ~models.Q(renewal_blocker="")
+                    | models.Q(last_alert_at__isnull=False)
+                ),
+            ),
         ]
         permissions = [
             ("export_certificate", "Can export a certificate (without its private key)"),
@@ -101,6 +122,18 @@ class Certificate(models.Model):
 
     def __str__(self):
         return self.common_name
+
+    def save(self, *args, **kwargs):
+        """Copy the current version's expiry onto the row whenever the version is saved
+        with it. (A queryset .update(current_version=...) must set expires_at itself.)"""
+        if self.current_version_id is None:
+            self.expires_at = None
+        elif Certificate.current_version.is_cached(self):  # type: ignore[attr-defined]
+            self.expires_at = self.current_version.not_after  # type: ignore[union-attr]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "current_version" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "expires_at"}
+        super().save(*args, **kwargs)
 
     @property
     def days_left(self) -> int | None:

@@ -11,7 +11,11 @@ from django.core.mail import EmailMessage
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.acme_client import acme_client_for
+from accounts.acme_client import (
+    acme_client_for,
+    forget_reused_acme_clients,
+    reused_acme_client_for,
+)
 from accounts.errors import AcmeError
 from acme_orders import pipeline, renewal
 from acme_orders.choices import RequestStatus
@@ -134,11 +138,13 @@ def run_step(request_id: int, attempt: int) -> tuple[float | None, int]:
     retrying = request.error.startswith(RETRYING_NOTICE)
     client = None
     try:
-        client = acme_client_for(request.account)
+        client = reused_acme_client_for(request.account)
         next_in = pipeline.advance(request, client)
     except pipeline.RequestFailed as failure:
         fail_request(request, str(failure), client)
     except (AcmeError, DnsProviderError, DnsLookupError, AgentError) as error:
+        if isinstance(error, AcmeError):
+            forget_reused_acme_clients()
         if error.permanent:
             fail_request(request, str(error), client)
         else:

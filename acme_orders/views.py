@@ -38,6 +38,7 @@ from acme_orders.repository import (
     expiry_timeline,
     needs_attention_filter,
     open_request_counts,
+    status_totals,
 )
 from certlife.forms import apply_action_errors
 from certlife.health import background_status
@@ -80,7 +81,7 @@ def needs_attention() -> dict:
     queryset = Certificate.objects.filter(needs_attention_filter()).select_related(
         "current_version"
     )
-    shown = queryset.order_by("current_version__not_after", "id")[:ATTENTION_SHOWN]
+    shown = queryset.order_by("expires_at", "id")[:ATTENTION_SHOWN]
     return {
         "rows": [(certificate, attention_reasons(certificate)) for certificate in shown],
         "total": queryset.count(),
@@ -94,8 +95,9 @@ class DashboardView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.user.has_perm("acme_orders.view_certificate"):
-            context["counts"] = certificate_counts()
-            context["chart"] = timeline_chart(expiry_timeline())
+            totals = status_totals()
+            context["counts"] = certificate_counts(totals)
+            context["chart"] = timeline_chart(expiry_timeline(totals=totals))
             context["attention"] = needs_attention()
         if self.request.user.has_perm("acme_orders.view_certificaterequest"):
             context["request_counts"] = open_request_counts()

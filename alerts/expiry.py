@@ -12,11 +12,12 @@ Thresholds:
 When several thresholds are passed at once (a certificate saved 5 days before expiry),
 one alert goes out, for the closest, and the others are recorded as covered by it.
 
-The sweep's selection is one query on the indexed `not_after` of the current version:
-rows expiring later than the largest threshold (or already expired) are never read, and
-a threshold already alerted for a version is excluded in the query itself. Short-lived
-certificates are read from `fraction x 10 days` before expiry, and their exact
-threshold (a fraction of their own lifetime) is checked here.
+The sweep's selection is one query on the certificate's indexed (status, `expires_at`),
+its current version's expiry: rows expiring later than the largest threshold (or
+already expired) are never read, and a threshold already alerted for a version is
+excluded in the query itself. Short-lived certificates are read from `fraction x 10
+days` before expiry, and their exact threshold (a fraction of their own lifetime) is
+checked here.
 """
 
 from dataclasses import dataclass
@@ -86,15 +87,19 @@ def candidates(now: datetime):
         family = lives_long if threshold.days is not None else ~lives_long
         due |= Q(
             family,
-            Q(current_version__not_after__lte=now + threshold.window()),
+            Q(expires_at__lte=now + threshold.window()),
             ~_already_alerted(threshold),
         )
+    farthest = max((threshold.window() for threshold in thresholds()), default=timedelta(0))
     return (
         Certificate.objects.filter(
-            due, status=CertificateStatus.ACTIVE, current_version__not_after__gt=now
+            due,
+            status=CertificateStatus.ACTIVE,
+            expires_at__gt=now,
+            expires_at__lte=now + farthest,
         )
         .select_related("current_version", "current_version__account")
-        .order_by("current_version__not_after", "pk")
+        .order_by("expires_at", "pk")
     )
 
 

@@ -212,7 +212,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so a Celery worker started by the tests sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-certlife.sqlite3")}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
+# Connections kept between requests and tasks (a new one per task cost a connect and
+# log-in each step), checked before reuse after an idle spell.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Throttling (certlife.throttling): failed log-ins lock the user name and, separately,

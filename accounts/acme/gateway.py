@@ -38,8 +38,8 @@ def fetch_resource(client: ClientV2, url: str) -> requests.Response:
     return client._post_as_get(url)  # noqa: SLF001 (see module docstring)
 
 
-def _post(client: ClientV2, url: str, body) -> None:
-    client._post(url, body)  # noqa: SLF001 (see module docstring)
+def _post(client: ClientV2, url: str, body):
+    return client._post(url, body)  # noqa: SLF001 (see module docstring)
 
 
 class _ReplacingNewOrder(messages.NewOrder):
@@ -151,9 +151,15 @@ def fetch_order(client: ClientV2, url: str):
     return messages.Order.from_json(response.json()), response
 
 
-def finalize(client: ClientV2, finalize_url: str, csr_pem: str) -> None:
+def finalize(client: ClientV2, finalize_url: str, csr_pem: str) -> str:
+    """Send the CSR; the order's status in the CA's answer ("valid" when the CA issued
+    at once, usually "processing")."""
     csr = x509.load_pem_x509_csr(csr_pem.encode())
-    _post(client, finalize_url, messages.CertificateRequest(csr=csr))
+    response = _post(client, finalize_url, messages.CertificateRequest(csr=csr))
+    try:
+        return str(response.json().get("status", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def download_certificate(client: ClientV2, certificate_url: str) -> str:

@@ -350,6 +350,8 @@ def test_the_dashboard_costs_the_same_queries_for_10_and_200_certificates(client
         for index, certificate in enumerate(Certificate.objects.filter(common_name__startswith="b"))
     )
     for version in versions:
-        Certificate.objects.filter(pk=version.certificate_id).update(current_version=version)
+        Certificate.objects.filter(pk=version.certificate_id).update(
+            current_version=version, expires_at=version.not_after
+        )
     assert Certificate.objects.count() == 200
     assert _dashboard_queries(client) == with_ten

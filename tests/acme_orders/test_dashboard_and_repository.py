@@ -86,3 +86,36 @@ def test_dashboard_counts_open_requests_and_the_pending_list_filters(client, ope
     assert sorted(r.common_name for r in listed) == ["a.example.com", "c.example.com"]
     everything = client.get("/acme/letsencrypt/pending/").context["object_list"]
     assert "d.example.com" not in [r.common_name for r in everything]
+
+
+def test_a_certificate_keeps_its_current_versions_expiry(repository):
+    from acme_orders.models import Certificate, CertificateVersion
+
+    certificate = repository["soon"]
+    assert certificate.expires_at == certificate.current_version.not_after
+    later = repository["later"].current_version
+    renewed = CertificateVersion.objects.get(pk=later.pk)
+    renewed.pk, renewed.certificate = None, certificate
+    renewed.save()
+    certificate.current_version = renewed
+    certificate.save(update_fields=["current_version"])  # expires_at goes with it
+    assert Certificate.objects.get(pk=certificate.pk).expires_at == later.not_after
+    certificate.current_version = None
+    certificate.save()
+    assert Certificate.objects.get(pk=certificate.pk).expires_at is None
+
+
+def test_the_later_band_and_the_chart_do_not_count_certificates_without_a_version(
+    client, operator, repository
+):
+    from acme_orders.models import Certificate
+
+    Certificate.objects.create(common_name="new.example.com", domains=["new.example.com"])
+    client.force_login(operator)
+    context = client.get("/").context
+    by_expiry = {value: count for _, value, count in context["counts"]["by_expiry"]}
+    assert by_expiry["later"] == 1 and by_expiry["expired"] == 1
+    timeline = context["chart"]["timeline"]
+    assert timeline.expired == 1 and timeline.revoked == 1
+    assert sum(week.count for week in timeline.weeks) + timeline.later == 4
+    assert timeline.later == 0  # 80 days is within the 12 weeks

@@ -19,6 +19,8 @@ PAGES = [
     "/",
     "/certificates/",
     "/certificates/?name=example&expiry=later",
+    "/certificates/?expiry=30",
+    "/api/v1/certificates/?expiry=expired",
     "/acme/letsencrypt/pending/",
     "/api/v1/certificates/",
     "/api/v1/certificates/?status=active",

@@ -188,7 +188,7 @@ def test_a_past_window_renews_once_and_a_replaced_certificate_is_ordered_without
     # The first version is already replaced at the CA: renewing it again (as if the
     # second had not been saved here) is refused alreadyReplaced, then ordered without.
     Certificate.objects.filter(pk=certificate.pk).update(
-        current_version=first, renewal_due_at=timezone.now()
+        current_version=first, expires_at=first.not_after, renewal_due_at=timezone.now()
     )
     assert renewal.run_renewal_sweep().started == [certificate.pk]
     again = certificate.requests.filter(automatic=True).exclude(pk=automatic.pk).get()
@@ -276,7 +276,9 @@ def test_the_cas_retry_after_is_clamped(retry_after, wait, db, allow_loopback):
             account=account,
             created_by_name="test",
         )
-        Certificate.objects.filter(pk=certificate.pk).update(current_version=version)
+        Certificate.objects.filter(pk=certificate.pk).update(
+            current_version=version, expires_at=version.not_after
+        )
         renewal.refresh_renewal_info(certificate.pk)
     finally:
         server.shutdown()

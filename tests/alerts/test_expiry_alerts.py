@@ -105,7 +105,9 @@ def test_a_new_version_starts_afresh(smtp_inbox, run_with_tasks):
         created_by_name="scheduler",
         account=certificate.current_version.account,
     )
-    Certificate.objects.filter(pk=certificate.pk).update(current_version=renewed)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        current_version=renewed, expires_at=renewed.not_after
+    )
     assert sweep(run_with_tasks) == 0
     assert sweep(run_with_tasks, timezone.now() + timedelta(days=76)) == 1
     assert len(smtp_inbox.messages) == 2
@@ -203,9 +205,10 @@ def bulk_certificates(count: int, *, left: timedelta) -> None:
         ),
         batch_size=2000,
     )
-    latest = CertificateVersion.objects.filter(certificate=OuterRef("pk")).values("pk")[:1]
+    latest = CertificateVersion.objects.filter(certificate=OuterRef("pk"))
     Certificate.objects.filter(current_version__isnull=True).update(
-        current_version=Subquery(latest)
+        current_version=Subquery(latest.values("pk")[:1]),
+        expires_at=Subquery(latest.values("not_after")[:1]),
     )
 
 
