@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acme_orders', '0008_certificate_expires_at'),
+        ('acme_orders', '0009_certificate_expires_at'),
     ]
 
     operations = [

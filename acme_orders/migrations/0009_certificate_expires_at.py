@@ -15,7 +15,7 @@ UPDATE acme_orders_certificate SET expires_at = (
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acme_orders', '0007_search_trigram_indexes'),
+        ('acme_orders', '0008_challenge_agent_mapping'),
     ]
 
     operations = [
