@@ -2,19 +2,17 @@
 since Pebble enforces none of them: checked before any order exists."""
 
 import ipaddress
-import unicodedata
 
-import idna
 from publicsuffixlist import PublicSuffixList
 
-MAX_NAME_LENGTH = 253
-MAX_LABEL_LENGTH = 63
+from certlife import dns_names
+from certlife.dns_names import MAX_NAME_LENGTH
+
 MIN_LABELS, MAX_LABELS = 2, 10
 DEFAULT_MAX_NAMES = 100
 # What a name may be as typed, before conversion: room for surrounding spaces and for
 # Unicode that UTS 46 maps away (soft hyphens...); anything longer is refused unread.
 MAX_INPUT_NAME_LENGTH = 300
-LDH = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 # Special-use names that are not in the ICANN suffix list anyway; listed for clear messages.
 RESERVED_SUFFIXES = (
     "local",
@@ -42,41 +40,10 @@ class InvalidDomainNames(ValueError):
 
 def to_ascii(name: str) -> str:
     """Lower-case A-label form; an IDN in Unicode is converted to punycode."""
-    name = name.strip().lower()
-    if name.endswith("."):
-        name = name[:-1]
-    if name.isascii():
-        return name
-    wildcard = name.startswith("*.")
-    base = name[2:] if wildcard else name
     try:
-        ascii_name = idna.encode(base, uts46=True).decode()
-    except idna.IDNAError as error:
-        raise InvalidDomainNames(
-            [f"{name}: not a valid internationalised name ({error})"]
-        ) from None
-    return f"*.{ascii_name}" if wildcard else ascii_name
-
-
-def _label_problem(label: str) -> str | None:
-    if not label:
-        return "has an empty label"
-    if len(label) > MAX_LABEL_LENGTH:
-        return f"has a label longer than {MAX_LABEL_LENGTH} characters"
-    if not set(label) <= LDH:
-        return "may contain only letters, digits and hyphens"
-    if label.startswith("-") or label.endswith("-"):
-        return "has a label that starts or ends with a hyphen"
-    if label[2:4] == "--":
-        if not label.startswith("xn--"):
-            return f"has a label with '--' in positions 3 and 4 that is not punycode ({label})"
-        try:
-            decoded = idna.decode(label)
-        except idna.IDNAError:
-            return f"has an invalid punycode label ({label})"
-        if unicodedata.normalize("NFC", decoded) != decoded:
-            return f"has a punycode label that is not in NFC form ({label})"
-    return None
+        return dns_names.to_ascii(name)
+    except dns_names.NotAnInternationalisedName as error:
+        raise InvalidDomainNames([str(error)]) from None
 
 
 def name_problem(name: str, *, challenge_type: str, allow_ip: bool = False) -> str | None:
@@ -101,7 +68,7 @@ def name_problem(name: str, *, challenge_type: str, allow_ip: bool = False) -> s
     if not MIN_LABELS <= len(labels) <= MAX_LABELS:
         return f"must have between {MIN_LABELS} and {MAX_LABELS} labels"
     for label in labels:
-        problem = _label_problem(label)
+        problem = dns_names.label_problem(label)
         if problem:
             return problem
     if base.split(".")[-1] in RESERVED_SUFFIXES or base.endswith(".home.arpa"):

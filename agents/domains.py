@@ -1,16 +1,12 @@
 """The domain of an agent mapping: an exact name, or `*.example.com` covering the names
 one level below example.com (docs/features.md V3).
 
-The rules follow the request's name rules (lower-case A-labels, letters, digits and
-hyphens, no trailing dot); they are kept here because nothing imports acme_orders
-(docs/architecture.md), and a mapping only ever matches names a request already passed.
+The syntax is the request names' (certlife.dns_names: lower-case A-labels, the label
+rules, no trailing dot); the request's policy (public suffixes, wildcards and challenges)
+is not repeated here: a mapping only ever matches names a request already passed.
 """
 
-import idna
-
-MAX_NAME_LENGTH = 253
-MAX_LABEL_LENGTH = 63
-LDH = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+from certlife import dns_names
 
 
 class InvalidMappingDomain(ValueError):
@@ -19,7 +15,10 @@ class InvalidMappingDomain(ValueError):
 
 def normalize_mapping_domain(raw: str) -> str:
     """`raw` as stored: lower-case A-labels, no trailing dot; raises InvalidMappingDomain."""
-    name = raw.strip().lower().removesuffix(".")
+    try:
+        name = dns_names.to_ascii(raw)
+    except dns_names.NotAnInternationalisedName as error:
+        raise InvalidMappingDomain(str(error)) from None
     if not name:
         raise InvalidMappingDomain("The domain is required.")
     wildcard = name.startswith("*.")
@@ -28,30 +27,15 @@ def normalize_mapping_domain(raw: str) -> str:
         raise InvalidMappingDomain(
             f"{name}: a wildcard must be the whole leftmost label, as in *.example.com"
         )
-    if not base.isascii():
-        try:
-            base = idna.encode(base, uts46=True).decode()
-        except idna.IDNAError as error:
-            raise InvalidMappingDomain(
-                f"{name}: not a valid internationalised name ({error})"
-            ) from None
-    if len(base) + (2 if wildcard else 0) > MAX_NAME_LENGTH:
-        raise InvalidMappingDomain(f"{name}: longer than {MAX_NAME_LENGTH} characters")
+    if len(name) > dns_names.MAX_NAME_LENGTH:
+        raise InvalidMappingDomain(f"{name}: longer than {dns_names.MAX_NAME_LENGTH} characters")
     labels = base.split(".")
     if len(labels) < 2:
         raise InvalidMappingDomain(f"{name}: must have at least two labels, as in example.com")
     for label in labels:
-        if not label:
-            raise InvalidMappingDomain(f"{name}: has an empty label")
-        if len(label) > MAX_LABEL_LENGTH:
-            raise InvalidMappingDomain(
-                f"{name}: has a label longer than {MAX_LABEL_LENGTH} characters"
-            )
-        if not set(label) <= LDH or label.startswith("-") or label.endswith("-"):
-            raise InvalidMappingDomain(
-                f"{name}: labels may contain only letters, digits and inner hyphens"
-            )
-    return f"*.{base}" if wildcard else base
+        if problem := dns_names.label_problem(label):
+            raise InvalidMappingDomain(f"{name}: {problem}")
+    return name
 
 
 def patterns_covering(name: str) -> list[str]:
