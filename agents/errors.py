@@ -6,15 +6,11 @@ destination certlife does not connect to. Messages name the server and what to f
 never a secret.
 """
 
+from certlife.errors import OutsideSystemError
 
-class AgentError(Exception):
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
 
-    def __str__(self) -> str:
-        return self.message
+class AgentError(OutsideSystemError):
+    """An end server (over SSH, or a pull agent) could not do what was asked."""
 
 
 class SshError(AgentError):

@@ -7,17 +7,11 @@ the provider call and may succeed if the caller tries again later; permanent one
 message names the provider and what to fix. No message ever carries a secret.
 """
 
+from certlife.errors import OutsideSystemError
 
-class DnsProviderError(Exception):
+
+class DnsProviderError(OutsideSystemError):
     retry_after: float | None = None  # seconds, when the provider said how long to wait
-
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class ZoneNotFoundError(DnsProviderError):
